@@ -1,0 +1,1 @@
+"""The Prefect flow, the CLI and deployments."""

@@ -1,0 +1,162 @@
+"""`zerollm run | status | stages | ui`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import env
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="zerollm: raw text to a chat model, stage by stage.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _load(config: Optional[Path], overrides: List[str]):
+    from zerollm.config import ConfigError, load_config
+    from zerollm.pipeline_config import PipelineConfig
+
+    try:
+        return load_config(PipelineConfig, config, overrides)
+    except ConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default: built-in defaults)."),
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w", help="Where stages, runs and tracking live."),
+    set_: List[str] = typer.Option([], "--set", help="Override a field: a.b=VALUE (VALUE parsed as YAML)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
+    force: List[str] = typer.Option([], "--force", help="Rerun this stage even if cached (repeatable)."),
+):
+    """Run the pipeline; cached stages are reused, a killed stage starts over cleanly."""
+    cfg = _load(config, set_)
+    from zerollm.stage import STAGE_NAMES
+
+    for name in ([until] if until else []) + list(force):
+        if name not in STAGE_NAMES:
+            err.print(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}")
+            raise typer.Exit(2)
+    workdir.mkdir(parents=True, exist_ok=True)
+    env.prepare(workdir)
+    from flows import pipeline as pipeline_mod
+
+    t0 = time.time()
+    status = console.status("starting Prefect…")
+    status.start()
+
+    def on_event(event: str, payload) -> None:
+        if event == "start":
+            status.update(f"[bold]{payload.stage}[/] running… (key {payload.key[:8]})")
+        elif event == "done":
+            o = payload
+            tag = "[green]cached[/]" if o.cache_hit else "[cyan]ran[/]"
+            shown = ", ".join(f"{k}={_fmt(v)}" for k, v in list(o.metrics.items())[:4])
+            console.print(f"  {tag} {o.stage:<10} {o.seconds:7.1f}s  {shown}")
+
+    pipeline_mod.listeners.append(on_event)
+    try:
+        pipeline_mod.pipeline(cfg.model_dump(mode="json"), str(workdir.resolve()), until, list(force))
+    except Exception as exc:
+        status.stop()
+        err.print(f"[red]pipeline failed:[/] {type(exc).__name__}: {exc}")
+        err.print(f"inspect: zerollm status --workdir {workdir}; rerun the same command to resume")
+        raise typer.Exit(1)
+    finally:
+        status.stop()
+        pipeline_mod.listeners.remove(on_event)
+    console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+@app.command()
+def status(
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"),
+    as_json: bool = typer.Option(False, "--json", help="Print {\"stages\": [...]} as JSON."),
+):
+    """Per stage of the latest run: key, cache hit, seconds, metrics, output dir, MLflow run."""
+    from zerollm.runner import latest_run
+
+    rec = latest_run(workdir)
+    if rec is None:
+        err.print(f"no runs in {workdir} yet: zerollm run --workdir {workdir}")
+        raise typer.Exit(1)
+    stages = [{k: s.get(k) for k in ("stage", "key", "cache_hit", "seconds", "metrics", "dir", "mlflow_run_id")}
+              for s in rec["stages"]]
+    if as_json:
+        print(json.dumps({"run_id": rec["run_id"], "status": rec["status"], "stages": stages}, indent=2))
+        return
+    table = Table(title=f"run {rec['run_id']} — {rec['status']}")
+    for col in ("stage", "key", "cache", "seconds", "metrics", "MLflow run"):
+        table.add_column(col)
+    for s in stages:
+        metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in list(s["metrics"].items())[:5])
+        table.add_row(s["stage"], s["key"], "hit" if s["cache_hit"] else "ran", f"{s['seconds']:.1f}", metrics,
+                      s["mlflow_run_id"] or "-")
+    console.print(table)
+
+
+@app.command()
+def stages():
+    """The stages in order, with what each reads and writes."""
+    from zerollm.stage import STAGES
+
+    table = Table()
+    for col in ("stage", "inputs", "reads", "writes"):
+        table.add_column(col)
+    for s in STAGES:
+        table.add_row(s.name, ", ".join(s.inputs) or "-", s.reads, s.writes)
+    console.print(table)
+
+
+@app.command()
+def ui(
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"),
+    host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless you mean to expose them)."),
+    prefect_port: int = typer.Option(4200),
+    mlflow_port: int = typer.Option(5000),
+):
+    """Start a Prefect server and the MLflow UI for this workdir; Ctrl-C stops both."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env.prepare(workdir)
+    from zerollm.tracking import default_uri
+
+    uri = default_uri(workdir)
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port",
+                          str(prefect_port)], env=os.environ.copy()),
+        subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(mlflow_port),
+                          "--backend-store-uri", uri, "--workers", "1"], env=os.environ.copy()),
+    ]
+    console.print(f"Prefect UI: http://{host}:{prefect_port}   (runs: PREFECT_API_URL=http://{host}:{prefect_port}/api)")
+    console.print(f"MLflow UI:  http://{host}:{mlflow_port}   (store: {uri})")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    app()

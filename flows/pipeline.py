@@ -1,0 +1,60 @@
+"""The pipeline flow: plan every stage key, then run (or reuse) stages in order."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from tasks.stage_task import publish, stage_task
+from zerollm import runner
+from zerollm.pipeline_config import PipelineConfig
+from zerollm.tracking import Tracker
+
+# The CLI registers a listener here to draw progress; the flow itself never depends on it.
+listeners: list[Callable[[str, object], None]] = []
+
+
+def _emit(event: str, payload) -> None:
+    for fn in listeners:
+        fn(event, payload)
+
+
+@flow(name="zerollm-pipeline", flow_run_name="{config[name]}", validate_parameters=False)
+def pipeline(config: dict, workdir: str, until: str | None = None, force: list[str] | None = None) -> list[dict]:
+    cfg = PipelineConfig.model_validate(config)
+    work = Path(workdir).resolve()
+    plans = runner.plan(cfg, work, until, tuple(force or ()))
+    _emit("planned", plans)
+    tracker = Tracker(cfg.tracking, work)
+    parent = tracker.start_run(cfg.name, tags={"zerollm.kind": "pipeline", "workdir": str(work),
+                                               "prefect_flow_run_id": str(flow_run.get_id() or "")})
+    tracker.log_params(parent, {"until": until or "", "force": ",".join(force or [])})
+    record = runner.RunRecord(work, config, parent)
+    outcomes = []
+    try:
+        for p in plans:
+            _emit("start", p)
+            manifest = p.cached()
+            state = stage_task(p, work, cache_ok=manifest is not None)(
+                asdict(p), config, str(work), parent, return_state=True)
+            if state.is_failed():
+                state.result()  # raises the stage's own exception
+            if state.name == "Cached" and manifest is not None:
+                outcome = runner.reuse(p, manifest, tracker, parent)
+                publish(outcome, tracker)
+            else:
+                outcome = runner.StageOutcome(**state.result())
+            record.add(outcome)
+            outcomes.append(asdict(outcome))
+            _emit("done", outcome)
+    except BaseException:
+        record.finish("failed")
+        tracker.end_run(parent, "FAILED")
+        raise
+    record.finish("completed")
+    tracker.end_run(parent)
+    return outcomes

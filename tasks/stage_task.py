@@ -1,0 +1,56 @@
+"""The Prefect task that wraps any engine stage.
+
+Its cache key is the engine's stage key, so Prefect shows a stage as Cached exactly when the
+engine would reuse it; the flow sets `refresh_cache` when the manifest on disk does not verify
+(Prefect never looks at the files itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+
+from zerollm import runner
+from zerollm.pipeline_config import PipelineConfig
+from zerollm.tracking import Tracker
+
+
+def _cache_key(context, parameters) -> str:
+    plan = parameters["plan"]
+    return f"zerollm-{plan['stage']}-{plan['key']}"
+
+
+@task(cache_key_fn=_cache_key, persist_result=True, cache_expiration=None)
+def run_stage(plan: dict, config: dict, workdir: str, parent_run_id: str | None) -> dict:
+    cfg = PipelineConfig.model_validate(config)
+    tracker = Tracker(cfg.tracking, Path(workdir))
+    outcome = runner.execute(runner.StagePlan(**plan), cfg, Path(workdir), tracker, parent_run_id)
+    publish(outcome, tracker)
+    return asdict(outcome)
+
+
+def stage_task(plan: runner.StagePlan, workdir: Path, cache_ok: bool):
+    """`run_stage` named after its stage, storing results in the workdir."""
+    return run_stage.with_options(
+        name=plan.stage,
+        task_run_name=f"{plan.stage} [{plan.key[:8]}]",
+        result_storage=Path(workdir) / "prefect" / "results",  # a Path: a str would name a storage block
+        refresh_cache=not cache_ok,
+    )
+
+
+def publish(outcome: runner.StageOutcome, tracker: Tracker) -> None:
+    """A Prefect artifact per stage: its metrics as a table and a link to its MLflow run."""
+    url = tracker.run_url(outcome.mlflow_run_id)
+    rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in sorted(outcome.metrics.items()))
+    link = f"[MLflow run]({url})" if url else "tracking off"
+    md = (f"### {outcome.stage} — {'cache hit' if outcome.cache_hit else 'ran'} in {outcome.seconds:.1f}s\n\n"
+          f"key `{outcome.key}` · {link} · `{outcome.dir}`\n\n| metric | value |\n|---|---|\n{rows}\n")
+    create_markdown_artifact(md, key=f"zerollm-{outcome.stage}", description=f"{outcome.stage} stage summary")
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)

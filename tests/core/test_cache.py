@@ -1,0 +1,57 @@
+import os
+import time
+
+from zerollm import cache
+from zerollm.stage import get_stage
+
+
+def _manifest(stage="dedup", key="k"):
+    return cache.Manifest(stage=stage, key=key, config={}, inputs={}, files={}, metrics={"n": 1},
+                          started=time.time())
+
+
+def test_key_changes_with_config_inputs_and_fingerprint():
+    s = get_stage("dedup")
+    k = cache.stage_key(s, {"threshold": 0.7}, {"filter": "a"})
+    assert k == cache.stage_key(s, {"threshold": 0.7}, {"filter": "a"})
+    assert k != cache.stage_key(s, {"threshold": 0.71}, {"filter": "a"})
+    assert k != cache.stage_key(s, {"threshold": 0.7}, {"filter": "b"})
+    assert k != cache.stage_key(s, {"threshold": 0.7}, {"filter": "a"}, fingerprint=["x"])
+    assert k != cache.stage_key(get_stage("filter"), {"threshold": 0.7}, {"filter": "a"})
+
+
+def test_commit_is_atomic_and_verified(tmp_path):
+    final = cache.stage_dir(tmp_path, "dedup", "k")
+    tmp = cache.new_tmp_dir(final)
+    (tmp / "a.txt").write_text("hello")
+    assert cache.verify(final) is None
+    cache.commit(tmp, final, _manifest())
+    m = cache.verify(final)
+    assert m is not None and m.files["a.txt"]["size"] == 5
+    assert not tmp.exists()
+    # a changed file (same size) is caught by the hash; a missing file by stat
+    (final / "a.txt").write_text("jello")
+    assert cache.verify(final) is None
+    (final / "a.txt").unlink()
+    assert cache.verify(final) is None
+
+
+def test_dir_without_manifest_is_not_done_and_stale_tmp_is_swept(tmp_path):
+    final = cache.stage_dir(tmp_path, "dedup", "k")
+    stale = final.parent / f"{final.name}.tmp-999999999"
+    stale.mkdir(parents=True)
+    (stale / "half.bin").write_bytes(b"x")
+    assert cache.verify(stale) is None
+    tmp = cache.new_tmp_dir(final)
+    assert not stale.exists() and tmp.name.endswith(str(os.getpid()))
+
+
+def test_commit_replaces_existing_output(tmp_path):
+    final = cache.stage_dir(tmp_path, "dedup", "k")
+    for text in ("one", "two!"):
+        tmp = cache.new_tmp_dir(final)
+        (tmp / "a.txt").write_text(text)
+        cache.commit(tmp, final, _manifest())
+    assert (final / "a.txt").read_text() == "two!"
+    assert cache.verify(final) is not None
+    assert sorted(p.name for p in final.parent.iterdir()) == ["k"]

@@ -1,0 +1,159 @@
+"""Stage keys and manifests: the single source of truth for "is this stage done?".
+
+A stage directory counts as done only when its MANIFEST.json exists and every file it lists still
+has the recorded size and sha256. Prefect's cache mirrors this but never replaces it (Prefect does
+not look at files on disk).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zerollm.stage import Stage, package_root
+
+MANIFEST = "MANIFEST.json"
+KEY_LEN = 16
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha256_file(path: Path, bufsize: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(bufsize):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def code_version(stage: Stage) -> str:
+    """Hash of the stage's own source files, so a code change invalidates its cache."""
+    root = package_root()
+    h = hashlib.sha256()
+    paths = [root / "stage.py", root / "cache.py"] + [root / p for p in stage.code_paths]
+    for base in paths:
+        files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
+        for f in files:
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:KEY_LEN]
+
+
+def stage_key(stage: Stage, cfg_dict: dict, input_keys: dict[str, str], fingerprint: Any = None) -> str:
+    payload = {
+        "stage": stage.name,
+        "config": cfg_dict,
+        "inputs": dict(sorted(input_keys.items())),
+        "code": code_version(stage),
+        "fingerprint": fingerprint,
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:KEY_LEN]
+
+
+@dataclass
+class Manifest:
+    stage: str
+    key: str
+    config: dict
+    inputs: dict[str, str]
+    files: dict[str, dict]  # relpath -> {"size", "sha256"}
+    metrics: dict[str, float]
+    summary: dict = field(default_factory=dict)
+    started: float = 0.0
+    finished: float = 0.0
+    seconds: float = 0.0
+    mlflow_run_id: str | None = None
+    code_version: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def stage_dir(workdir: Path, stage: str, key: str) -> Path:
+    return Path(workdir) / "stages" / stage / key
+
+
+def verify(out_dir: Path, check_hash: bool = True) -> Manifest | None:
+    """Return the manifest if the directory is a complete, intact stage output, else None."""
+    mpath = out_dir / MANIFEST
+    if not mpath.is_file():
+        return None
+    try:
+        manifest = Manifest.read(mpath)
+    except (ValueError, TypeError):
+        return None
+    for rel, meta in manifest.files.items():
+        f = out_dir / rel
+        try:
+            if f.stat().st_size != meta["size"]:
+                return None
+        except OSError:
+            return None
+        if check_hash and sha256_file(f) != meta["sha256"]:
+            return None
+    return manifest
+
+
+def new_tmp_dir(final: Path) -> Path:
+    """A fresh sibling directory to write into; leftovers of killed runs are swept first."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f"{final.name}.tmp-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = final.parent / f"{final.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def list_files(root: Path) -> dict[str, dict]:
+    files = {}
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and f.name != MANIFEST:
+            files[str(f.relative_to(root))] = {"size": f.stat().st_size, "sha256": sha256_file(f)}
+    return files
+
+
+def commit(tmp: Path, final: Path, manifest: Manifest) -> Manifest:
+    """Write the manifest last, then move the directory into place atomically."""
+    manifest.files = list_files(tmp)
+    manifest.finished = time.time()
+    manifest.seconds = round(manifest.finished - manifest.started, 3)
+    mtmp = tmp / (MANIFEST + ".part")
+    mtmp.write_text(manifest.to_json(), encoding="utf-8")
+    with open(mtmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(mtmp, tmp / MANIFEST)
+    if final.exists():  # a forced rerun or a broken earlier output: swap it out
+        trash = final.parent / f"{final.name}.old-{os.getpid()}"
+        os.replace(final, trash)
+        os.replace(tmp, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    return manifest

@@ -1,0 +1,287 @@
+"""Readers for every source type. Each yields `Doc` or `Reject`; nothing here raises on bad data.
+
+Each unit a reader looks at (a line, a file, a record, a paragraph) becomes exactly one Doc or one
+Reject, which is what lets the collect stage check `in = out + rejected`.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from zerollm.collect.config import (
+    HfSource, HtmlSource, JsonlSource, ParquetSource, TextSource, UrlSource, WarcSource, source_name,
+)
+
+log = logging.getLogger("zerollm.collect")
+
+
+@dataclass
+class Doc:
+    id: str
+    text: str
+    meta: dict[str, Any]
+
+
+@dataclass
+class Reject:
+    reason: str
+    where: str
+    sample: str = ""
+
+
+def _sample(data: bytes | str, n: int = 200) -> str:
+    if isinstance(data, bytes):
+        return data[:n].decode("utf-8", errors="replace")
+    return data[:n]
+
+
+def expand(pattern: str) -> list[Path]:
+    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+    return [p for p in paths if p.is_file()]
+
+
+def decode(raw: bytes, where: str) -> str | Reject:
+    if not raw.strip():
+        return Reject("empty", where)
+    if b"\x00" in raw[:8192]:
+        return Reject("binary", where, _sample(raw))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Reject("invalid_utf8", where, f"byte {exc.start}: {_sample(raw)}")
+
+
+# ---- local files -------------------------------------------------------------------------------
+
+def read_text(src: TextSource, files: list[Path]) -> Iterator[Doc | Reject]:
+    name = source_name(src)
+    for path in files:
+        text = decode(path.read_bytes(), str(path))
+        if isinstance(text, Reject):
+            yield text
+            continue
+        if src.split == "file":
+            yield Doc(f"{name}:{path.name}", text, {"file": str(path)})
+            continue
+        blocks = [b for b in _paragraphs(text)]
+        for i, block in enumerate(blocks):
+            yield Doc(f"{name}:{path.name}:{i}", block, {"file": str(path)})
+
+
+def _paragraphs(text: str) -> list[str]:
+    out, cur = [], []
+    for line in text.splitlines():
+        if line.strip():
+            cur.append(line)
+        elif cur:
+            out.append("\n".join(cur))
+            cur = []
+    if cur:
+        out.append("\n".join(cur))
+    return out
+
+
+def _from_record(rec: Any, src, where: str, fallback_id: str) -> Doc | Reject:
+    if not isinstance(rec, dict):
+        return Reject("not_an_object", where, _sample(str(rec)))
+    text = rec.get(src.text_key)
+    if text is None:
+        return Reject("missing_text", where, _sample(json.dumps(rec, ensure_ascii=False, default=str)))
+    if not isinstance(text, str):
+        return Reject("bad_text_type", where, _sample(str(text)))
+    doc_id = fallback_id
+    if src.id_key:
+        raw_id = rec.get(src.id_key)
+        if raw_id is None or raw_id == "":
+            return Reject("missing_id", where, _sample(text))
+        doc_id = str(raw_id)
+    return Doc(doc_id, text, {})
+
+
+def read_jsonl(src: JsonlSource, files: list[Path]) -> Iterator[Doc | Reject]:
+    import gzip
+
+    name = source_name(src)
+    for path in files:
+        opener = gzip.open if path.suffix == ".gz" else open
+        try:
+            with opener(path, "rb") as f:
+                lines = f.readlines()
+        except (OSError, EOFError) as exc:
+            yield Reject("unreadable_file", str(path), str(exc))
+            continue
+        if not any(line.strip() for line in lines):
+            yield Reject("empty", str(path))
+            continue
+        for n, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            where = f"{path}:{n}"
+            line = decode(raw, where)
+            if isinstance(line, Reject):
+                yield line
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Reject("bad_json", where, f"{exc.msg}: {_sample(line)}")
+                continue
+            doc = _from_record(rec, src, where, f"{name}:{path.name}:{n}")
+            if isinstance(doc, Doc):
+                doc.meta["file"] = str(path)
+            yield doc
+
+
+def read_parquet(src: ParquetSource, files: list[Path]) -> Iterator[Doc | Reject]:
+    import pyarrow.parquet as pq
+
+    name = source_name(src)
+    for path in files:
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            yield Reject("unreadable_file", str(path), str(exc)[:200])
+            continue
+        if src.text_key not in pf.schema_arrow.names:
+            yield Reject("missing_text", str(path), f"columns: {pf.schema_arrow.names}")
+            continue
+        n = 0
+        for batch in pf.iter_batches(batch_size=1024):
+            for rec in batch.to_pylist():
+                n += 1
+                doc = _from_record(rec, src, f"{path}:{n}", f"{name}:{path.name}:{n}")
+                if isinstance(doc, Doc):
+                    doc.meta["file"] = str(path)
+                yield doc
+
+
+def html_to_text(html: str) -> str | None:
+    import trafilatura
+
+    # fast=True: no fallback extractors, which would return bare navigation text for pages without content
+    return trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True, fast=True)
+
+
+def read_html(src: HtmlSource, files: list[Path]) -> Iterator[Doc | Reject]:
+    name = source_name(src)
+    for path in files:
+        html = decode(path.read_bytes(), str(path))
+        if isinstance(html, Reject):
+            yield html
+            continue
+        text = html_to_text(html)
+        if not text or not text.strip():
+            yield Reject("no_main_text", str(path), _sample(html))
+            continue
+        yield Doc(f"{name}:{path.name}", text, {"file": str(path)})
+
+
+def read_warc(src: WarcSource, files: list[Path]) -> Iterator[Doc | Reject]:
+    from datatrove.pipeline.readers import WarcReader
+
+    for path in files:
+        reader = WarcReader(str(path.parent), glob_pattern=path.name)
+        try:
+            for d in reader.read_file(path.name):
+                text = html_to_text(d.text)
+                where = f"{path}:{d.id}"
+                if not text or not text.strip():
+                    yield Reject("no_main_text", where, _sample(d.text))
+                    continue
+                yield Doc(str(d.id), text, {"file": str(path), "url": d.metadata.get("url")})
+        except Exception as exc:  # warcio raises on truncated/corrupt archives
+            yield Reject("unreadable_file", str(path), str(exc)[:200])
+
+
+# ---- Hugging Face datasets ---------------------------------------------------------------------
+
+def read_hf(src: HfSource) -> Iterator[Doc | Reject]:
+    import datasets
+
+    name = source_name(src)
+    ds = datasets.load_dataset(src.dataset, src.config, split=src.split, streaming=src.streaming,
+                               revision=src.revision)
+    for n, rec in enumerate(ds):
+        if src.limit is not None and n >= src.limit:
+            break
+        yield _from_record(rec, src, f"{src.dataset}[{n}]", f"{name}:{n}")
+
+
+# ---- URL downloads -----------------------------------------------------------------------------
+
+def download(src: UrlSource, cache_dir: Path) -> Path:
+    """Fetch once into a content-addressed cache; the sha256 must match or the stage fails."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(Path(src.url.split("?")[0]).suffixes[-2:]) or ".bin"
+    target = cache_dir / f"{src.sha256.lower()}{suffix}"
+    if target.is_file() and _sha256(target) == src.sha256.lower():
+        log.info("download cache hit: %s", target)
+        return target
+    last_err: Exception | None = None
+    for attempt in range(src.retries + 1):
+        part = target.with_suffix(target.suffix + ".part")
+        try:
+            with urllib.request.urlopen(src.url, timeout=src.timeout_s) as resp, open(part, "wb") as out:
+                while chunk := resp.read(1 << 20):
+                    out.write(chunk)
+            digest = _sha256(part)
+            if digest != src.sha256.lower():
+                part.unlink(missing_ok=True)
+                raise ChecksumError(f"sha256 mismatch for {src.url}: expected {src.sha256.lower()}, got {digest}")
+            part.replace(target)
+            return target
+        except ChecksumError:
+            raise
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            last_err = exc
+            part.unlink(missing_ok=True)
+            if attempt < src.retries:
+                wait = min(2 ** attempt, 30)
+                log.warning("download of %s failed (%s); retry %d/%d in %ss", src.url, exc, attempt + 1,
+                            src.retries, wait)
+                time.sleep(wait)
+    raise DownloadError(f"could not download {src.url} after {src.retries + 1} attempts: {last_err}")
+
+
+class DownloadError(RuntimeError):
+    pass
+
+
+class ChecksumError(DownloadError):
+    pass
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_LOCAL_READERS = {"text": read_text, "jsonl": read_jsonl, "parquet": read_parquet, "html": read_html,
+                  "warc": read_warc}
+
+
+def read_url(src: UrlSource, cache_dir: Path) -> Iterator[Doc | Reject]:
+    path = download(src, cache_dir)
+    name = source_name(src)
+    local_cls = {"text": TextSource, "jsonl": JsonlSource, "parquet": ParquetSource, "html": HtmlSource,
+                 "warc": WarcSource}[src.format]
+    fields = {"name": name, "path": str(path)}
+    if src.format in ("jsonl", "parquet"):
+        fields.update(text_key=src.text_key, id_key=src.id_key)
+    yield from _LOCAL_READERS[src.format](local_cls(**fields), [path])
+
+
+def read_local(src, files: list[Path]) -> Iterator[Doc | Reject]:
+    return _LOCAL_READERS[src.type](src, files)

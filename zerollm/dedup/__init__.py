@@ -1,0 +1,1 @@
+"""dedup: exact + MinHash near-duplicate removal and eval decontamination."""

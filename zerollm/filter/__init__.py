@@ -1,0 +1,1 @@
+"""filter: datatrove quality steps, language-aware."""

@@ -1,0 +1,21 @@
+"""The whole pipeline's config: one field per stage, named after the stage."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from zerollm.collect.config import CollectConfig
+from zerollm.config import StrictModel
+from zerollm.dedup.config import DedupConfig
+from zerollm.filter.config import FilterConfig
+from zerollm.tokenizer.config import TokenizerConfig
+from zerollm.tracking import TrackingConfig
+
+
+class PipelineConfig(StrictModel):
+    name: str = Field("zerollm", description="Pipeline name: the MLflow parent run and Prefect flow run name.")
+    collect: CollectConfig = Field(default_factory=CollectConfig)
+    filter: FilterConfig = Field(default_factory=FilterConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)

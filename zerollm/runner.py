@@ -1,0 +1,188 @@
+"""Plan and execute stages: the part of orchestration that needs no Prefect.
+
+`plan()` computes every stage key up front (a key depends on configs and input keys, never on
+outputs), so the Prefect flow and the plain runner make the same cache decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from zerollm import cache
+from zerollm.pipeline_config import PipelineConfig
+from zerollm.stage import STAGE_NAMES, StageContext, get_stage
+from zerollm.tracking import Tracker
+
+log = logging.getLogger("zerollm")
+
+
+@dataclass
+class StagePlan:
+    stage: str
+    key: str
+    dir: str
+    config: dict
+    inputs: dict[str, str]  # input stage -> its key
+    input_dirs: dict[str, str]
+    force: bool = False
+
+    def cached(self, check_hash: bool = True) -> cache.Manifest | None:
+        return None if self.force else cache.verify(Path(self.dir), check_hash)
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    key: str
+    cache_hit: bool
+    seconds: float
+    metrics: dict
+    dir: str
+    mlflow_run_id: str | None
+    produced_by_run_id: str | None = None
+
+
+def select_stages(until: str | None) -> tuple[str, ...]:
+    if until is None:
+        return STAGE_NAMES
+    if until not in STAGE_NAMES:
+        raise ValueError(f"--until {until!r}: unknown stage; stages: {', '.join(STAGE_NAMES)}")
+    return STAGE_NAMES[: STAGE_NAMES.index(until) + 1]
+
+
+def plan(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tuple[str, ...] = ()) -> list[StagePlan]:
+    workdir = Path(workdir).resolve()
+    for f in force:
+        if f not in STAGE_NAMES:
+            raise ValueError(f"--force {f!r}: unknown stage; stages: {', '.join(STAGE_NAMES)}")
+    plans: dict[str, StagePlan] = {}
+    for name in select_stages(until):
+        stage = get_stage(name)
+        stage_cfg = getattr(cfg, name)
+        cfg_dict = stage_cfg.model_dump(mode="json")
+        input_keys = {i: plans[i].key for i in stage.inputs}
+        module = stage.load()
+        ctx = StageContext(workdir=workdir, log=logging.getLogger(f"zerollm.{name}"))
+        fp = module.fingerprint(stage_cfg, ctx) if hasattr(module, "fingerprint") else None
+        key = cache.stage_key(stage, cfg_dict, input_keys, fp)
+        plans[name] = StagePlan(
+            stage=name, key=key, dir=str(cache.stage_dir(workdir, name, key)), config=cfg_dict,
+            inputs=input_keys, input_dirs={i: plans[i].dir for i in stage.inputs}, force=name in force,
+        )
+    return list(plans.values())
+
+
+def reuse(p: StagePlan, manifest: cache.Manifest, tracker: Tracker, parent_run_id: str | None) -> StageOutcome:
+    """A cache hit still gets its own MLflow child run, tagged with the run that produced it."""
+    t0 = time.time()
+    run_id = tracker.start_run(p.stage, parent_run_id, params=p.config, tags={
+        "cache_hit": "true", "stage_key": p.key, "produced_by_run_id": manifest.mlflow_run_id or "",
+        "stage_dir": p.dir})
+    tracker.log_metrics(run_id, manifest.metrics)
+    tracker.end_run(run_id)
+    return StageOutcome(p.stage, p.key, True, round(time.time() - t0, 3), manifest.metrics, p.dir, run_id,
+                        manifest.mlflow_run_id)
+
+
+def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
+            parent_run_id: str | None) -> StageOutcome:
+    manifest = p.cached()
+    if manifest is not None:
+        log.info("%s: cache hit %s", p.stage, p.dir)
+        return reuse(p, manifest, tracker, parent_run_id)
+
+    stage = get_stage(p.stage)
+    module = stage.load()
+    stage_cfg = getattr(cfg, p.stage)
+    final = Path(p.dir)
+    tmp = cache.new_tmp_dir(final)
+    run_id = tracker.start_run(p.stage, parent_run_id, params=p.config,
+                               tags={"cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir})
+    stage_log = logging.getLogger(f"zerollm.{p.stage}")
+    ctx = StageContext(workdir=Path(workdir).resolve(), log=stage_log,
+                       log_metrics=lambda m, step=None: tracker.log_metrics(run_id, m, step))
+    started = time.time()
+    log.info("%s: running -> %s", p.stage, final)
+    try:
+        result = module.run(stage_cfg, {k: Path(v) for k, v in p.input_dirs.items()}, tmp, ctx)
+        manifest = cache.Manifest(
+            stage=p.stage, key=p.key, config=p.config, inputs=p.inputs, files={}, metrics=result.metrics,
+            summary=result.summary, started=started, mlflow_run_id=run_id, code_version=cache.code_version(stage),
+        )
+        cache.commit(tmp, final, manifest)
+    except BaseException:
+        tracker.end_run(run_id, "FAILED" if run_id else "FAILED")
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tracker.log_metrics(run_id, {**result.metrics, "seconds": manifest.seconds})
+    tracker.log_artifact(run_id, final / cache.MANIFEST)
+    for rel in result.artifacts:
+        tracker.log_artifact(run_id, final / rel, str(Path(rel).parent) if "/" in rel else None)
+    tracker.end_run(run_id)
+    return StageOutcome(p.stage, p.key, False, manifest.seconds, result.metrics, p.dir, run_id, run_id)
+
+
+class RunRecord:
+    """`<workdir>/runs/<id>.json`, rewritten after each stage; `zerollm status` reads the latest."""
+
+    def __init__(self, workdir: Path, config: dict, mlflow_run_id: str | None = None):
+        self.workdir = Path(workdir)
+        self.id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self.data = {"run_id": self.id, "started": time.time(), "status": "running", "mlflow_run_id": mlflow_run_id,
+                     "config": config, "stages": []}
+        self.save()
+
+    def add(self, outcome: StageOutcome) -> None:
+        self.data["stages"].append(asdict(outcome))
+        self.save()
+
+    def finish(self, status: str) -> None:
+        self.data["status"] = status
+        self.data["finished"] = time.time()
+        self.save()
+
+    def save(self) -> None:
+        runs = self.workdir / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.data, indent=2, default=str)
+        for name in (f"{self.id}.json", "latest.json"):
+            tmp = runs / f".{name}.part"
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(runs / name)
+
+
+def latest_run(workdir: Path) -> dict | None:
+    path = Path(workdir) / "runs" / "latest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def run_pipeline(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
+                 on_stage: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
+    """The whole pipeline without Prefect (bare GPU boxes, tests): same keys, manifests and tracking."""
+    workdir = Path(workdir).resolve()
+    plans = plan(cfg, workdir, until, force)
+    tracker = Tracker(cfg.tracking, workdir)
+    parent = tracker.start_run(cfg.name, tags={"zerollm.kind": "pipeline", "workdir": str(workdir)})
+    record = RunRecord(workdir, cfg.model_dump(mode="json"), parent)
+    outcomes = []
+    try:
+        for p in plans:
+            outcome = execute(p, cfg, workdir, tracker, parent)
+            record.add(outcome)
+            outcomes.append(outcome)
+            if on_stage:
+                on_stage(outcome)
+    except BaseException:
+        record.finish("failed")
+        tracker.end_run(parent, "FAILED")
+        raise
+    record.finish("completed")
+    tracker.end_run(parent)
+    return outcomes

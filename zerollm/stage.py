@@ -1,0 +1,78 @@
+"""The stage contract: a name, a config, the stages it reads, and `run(cfg, inputs, out_dir, ctx)`.
+
+Stage modules are imported lazily so that `zerollm status` or a fully cached run never pays for
+torch, datatrove or transformers imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass
+class StageResult:
+    """What a stage returns: its numbers and the small files worth showing in MLflow."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: list[str] = field(default_factory=list)  # paths relative to out_dir, logged to MLflow
+    summary: dict[str, Any] = field(default_factory=dict)  # JSON-able extras kept in the manifest
+
+
+@dataclass
+class StageContext:
+    """Everything a stage may need besides its config and inputs."""
+
+    workdir: Path
+    log: logging.Logger
+    # log_metrics(dict, step) streams step-wise numbers (training curves) to the stage's MLflow run
+    log_metrics: Callable[[dict[str, float], int | None], None] = lambda metrics, step=None: None
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    module: str  # module holding `Config`, `run(cfg, inputs, out_dir, ctx)` and optionally `fingerprint(cfg, ctx)`
+    inputs: tuple[str, ...]
+    reads: str
+    writes: str
+    code_paths: tuple[str, ...] = ()  # package-relative paths hashed into the code version
+
+    def load(self):
+        return importlib.import_module(self.module)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("collect", "zerollm.collect.stage", (),
+          "sources in config (synthetic world, local files, HF datasets, URLs)",
+          "datasets/pretrain/*.jsonl.gz + eval_qa/sft/preference JSONL, rejects.jsonl",
+          ("collect", "io")),
+    Stage("filter", "zerollm.filter.stage", ("collect",),
+          "collect: datasets/pretrain shards",
+          "shards/*.jsonl.gz kept docs, drop counts per reason, dropped examples",
+          ("filter", "io")),
+    Stage("dedup", "zerollm.dedup.stage", ("collect", "filter"),
+          "filter: shards; collect: eval_qa for decontamination",
+          "shards/*.jsonl.gz one survivor per cluster, removed ids, cluster sizes",
+          ("dedup", "io")),
+    Stage("tokenizer", "zerollm.tokenizer.stage", ("dedup",),
+          "dedup: shards",
+          "hf/ tokenizer directory (tokenizer.model + tokenizer.json, ChatML template), train.bin/val.bin + index.json",
+          ("tokenizer", "io")),
+)
+
+STAGE_NAMES = tuple(s.name for s in STAGES)
+
+
+def get_stage(name: str) -> Stage:
+    for s in STAGES:
+        if s.name == name:
+            return s
+    raise KeyError(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}")
+
+
+def package_root() -> Path:
+    return Path(__file__).resolve().parent

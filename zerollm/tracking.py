@@ -1,0 +1,164 @@
+"""The one MLflow adapter. Everything else calls this, so tracking can be switched off or pointed
+at a server by configuration alone.
+
+Runs are addressed by explicit ids (MLflow's "active run" is per thread and Prefect runs tasks in
+worker threads).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from zerollm.config import StrictModel
+
+log = logging.getLogger("zerollm.tracking")
+
+_SECRET = re.compile(r"(token|secret|password|passwd|api_key|apikey|credential|auth)", re.I)
+_URL_CREDS = re.compile(r"(://)[^/@\s]+@")
+
+
+class TrackingConfig(StrictModel):
+    enabled: bool = Field(True, description="Log runs to MLflow. Off: nothing is tracked (e.g. on a bare GPU box).")
+    uri: str | None = Field(
+        None,
+        description="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else sqlite:///<workdir>/mlflow.db.",
+    )
+    experiment: str = Field("zerollm", description="MLflow experiment name.")
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def redact(params: dict[str, Any]) -> dict[str, str]:
+    """Flattened params as strings, with anything that looks like a secret masked."""
+    clean = {}
+    for k, v in params.items():
+        s = str(v)
+        if _SECRET.search(k.rsplit(".", 1)[-1]) and v not in (None, "", False):
+            s = "***"
+        s = _URL_CREDS.sub(r"\1***@", s)
+        clean[k] = s[:6000]
+    return clean
+
+
+def default_uri(workdir: Path) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(workdir).resolve() / 'mlflow.db'}"
+
+
+class Tracker:
+    """Parent/child runs with explicit ids; a disabled tracker does nothing and returns None ids."""
+
+    def __init__(self, cfg: TrackingConfig, workdir: Path):
+        self.enabled = cfg.enabled
+        self.workdir = Path(workdir)
+        self.uri = cfg.uri or default_uri(self.workdir)
+        self.experiment_name = cfg.experiment
+        self._client = None
+        self._experiment_id: str | None = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            from mlflow.tracking import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.uri)
+        return self._client
+
+    @property
+    def experiment_id(self) -> str:
+        if self._experiment_id is None:
+            exp = self.client.get_experiment_by_name(self.experiment_name)
+            if exp is None:
+                location = None
+                if self.uri.startswith("sqlite:") or "://" not in self.uri:
+                    location = (self.workdir.resolve() / "mlartifacts").as_uri()
+                try:
+                    self._experiment_id = self.client.create_experiment(self.experiment_name, artifact_location=location)
+                except Exception:  # created concurrently by another process
+                    self._experiment_id = self.client.get_experiment_by_name(self.experiment_name).experiment_id
+            else:
+                self._experiment_id = exp.experiment_id
+        return self._experiment_id
+
+    def start_run(self, name: str, parent_run_id: str | None = None, tags: dict | None = None,
+                  params: dict | None = None) -> str | None:
+        if not self.enabled:
+            return None
+        all_tags = {"zerollm.stage": name, **(tags or {})}
+        if parent_run_id:
+            all_tags["mlflow.parentRunId"] = parent_run_id
+        run = self.client.create_run(self.experiment_id, run_name=name,
+                                     tags={k: str(v) for k, v in all_tags.items()})
+        run_id = run.info.run_id
+        if params:
+            self.log_params(run_id, params)
+        return run_id
+
+    def log_params(self, run_id: str | None, params: dict) -> None:
+        if not run_id:
+            return
+        from mlflow.entities import Param
+
+        items = [Param(k, v) for k, v in redact(flatten(params)).items()]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(run_id, params=items[i : i + 100])
+
+    def log_metrics(self, run_id: str | None, metrics: dict[str, float], step: int | None = None) -> None:
+        if not run_id or not metrics:
+            return
+        from mlflow.entities import Metric
+
+        ts = int(time.time() * 1000)
+        items = [Metric(k, float(v), ts, step or 0) for k, v in metrics.items() if _is_number(v)]
+        for i in range(0, len(items), 1000):
+            self.client.log_batch(run_id, metrics=items[i : i + 1000])
+
+    def set_tags(self, run_id: str | None, tags: dict) -> None:
+        if not run_id:
+            return
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_artifact(self, run_id: str | None, path: Path, artifact_path: str | None = None) -> None:
+        if not run_id:
+            return
+        path = Path(path)
+        if path.is_dir():
+            self.client.log_artifacts(run_id, str(path), artifact_path)
+        elif path.is_file():
+            self.client.log_artifact(run_id, str(path), artifact_path)
+
+    def log_text(self, run_id: str | None, text: str, artifact_file: str) -> None:
+        if run_id:
+            self.client.log_text(run_id, text, artifact_file)
+
+    def end_run(self, run_id: str | None, status: str = "FINISHED") -> None:
+        if run_id:
+            self.client.set_terminated(run_id, status=status)
+
+    def run_url(self, run_id: str | None) -> str | None:
+        """A link to the run in the MLflow UI (`zerollm ui` serves a local store on 127.0.0.1:5000)."""
+        if not run_id:
+            return None
+        base = self.uri if self.uri.startswith("http") else os.environ.get("ZEROLLM_MLFLOW_UI", "http://127.0.0.1:5000")
+        return f"{base.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{run_id}"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
