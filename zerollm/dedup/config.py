@@ -18,10 +18,13 @@ class DecontamConfig(StrictModel):
 class DedupConfig(StrictModel):
     exact: bool = Field(True, description="Drop exact copies first (hash of the normalized text).")
     minhash: bool = Field(True, description="MinHash near-duplicate removal (datatrove's 4 stages).")
-    threshold: float = Field(0.75, ge=0.3, le=0.99,
+    threshold: float = Field(0.7, ge=0.3, le=0.99,
                              description="Jaccard similarity of word 5-grams above which docs are near-duplicates; "
                                          "mapped to buckets x hashes per bucket.")
-    num_perm: int = Field(112, ge=16, le=1024, description="Total MinHash hashes (buckets x hashes_per_bucket budget).")
+    num_perm: int = Field(128, ge=16, le=1024, description="Total MinHash hashes (buckets x hashes_per_bucket budget).")
+    miss_weight: float = Field(0.7, gt=0, lt=1,
+                               description="Weight of missed duplicates vs. false matches when mapping `threshold` "
+                                           "to the LSH shape (0.5 = balanced; higher = catch more near copies).")
     num_buckets: int | None = Field(None, ge=1, description="Set with hashes_per_bucket to bypass `threshold`.")
     hashes_per_bucket: int | None = Field(None, ge=1, description="Set with num_buckets to bypass `threshold`.")
     n_grams: int = Field(5, ge=1, le=32, description="Words per shingle (a CJK character counts as a word).")
@@ -41,4 +44,4 @@ class DedupConfig(StrictModel):
             return self.num_buckets, self.hashes_per_bucket
         from datasketch.lsh import _optimal_param
 
-        return _optimal_param(self.threshold, self.num_perm, 0.5, 0.5)
+        return _optimal_param(self.threshold, self.num_perm, 1 - self.miss_weight, self.miss_weight)

@@ -73,7 +73,8 @@ def _norm_hash(text: str) -> str:
 def _exact_pass(cfg, src: Path, dest: Path, out_dir: Path, metrics: dict, ctx) -> int:
     """Keep the first doc of each normalized text; also re-shards into balanced task inputs."""
     n_docs = sum(1 for _ in read_docs(src))  # a counting pass keeps memory flat on big corpora
-    per_task = max(1, math.ceil(n_docs / max(cfg.workers * 2, math.ceil(n_docs / 5000))))
+    # ~5k docs per task: below that a process pool costs more (seconds to start) than it saves
+    per_task = max(1, math.ceil(n_docs / max(1, math.ceil(n_docs / 5000))))
     first: dict[str, str] = {}
     removed = []
     with ShardWriter(dest, docs_per_shard=per_task) as w:
@@ -124,7 +125,7 @@ def _datatrove_pass(cfg, work: Path, out_dir: Path, n_tasks: int, buckets: int, 
         execute([reader(), MinhashDedupSignature(str(work / "sigs"), config=mh, language=MixedScriptTokenizer())],
                 n_tasks, "1-signature")
         execute([MinhashDedupBuckets(str(work / "sigs"), str(work / "buckets"), config=mh)], buckets, "2-buckets",
-                min(cfg.workers, buckets))
+                1)  # sorting small signature files: in-process beats a pool
         execute([MinhashDedupCluster(str(work / "buckets"), str(work / "remove"), config=mh, save_cluster_id=True,
                                      save_cluster_size=True)], 1, "3-cluster", 1)
         final_steps.append(MinhashDedupFilter(str(work / "remove"), load_cluster_ids=True, load_cluster_sizes=True,
