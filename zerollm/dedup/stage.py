@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from zerollm.dedup.config import DedupConfig
+from zerollm.io.console import stderr_to
 from zerollm.io.shards import ShardWriter, read_docs, shard_paths, write_jsonl
 from zerollm.stage import StageContext, StageResult
 
@@ -117,8 +118,9 @@ def _datatrove_pass(cfg, work: Path, out_dir: Path, n_tasks: int, buckets: int, 
     logs = out_dir / "logs"
 
     def execute(pipeline, tasks, name, w=workers):
-        LocalPipelineExecutor(pipeline, tasks=tasks, workers=w, logging_dir=str(logs / name),
-                              skip_completed=False).run()
+        with stderr_to(logs / "console.log"):
+            LocalPipelineExecutor(pipeline, tasks=tasks, workers=w, logging_dir=str(logs / name),
+                                  skip_completed=False).run()
 
     final_steps = []
     if cfg.minhash:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from zerollm.filter.config import FilterConfig
+from zerollm.io.console import stderr_to
 from zerollm.io.shards import read_docs, shard_paths, write_jsonl
 from zerollm.stage import StageContext, StageResult
 
@@ -45,8 +46,9 @@ def run(cfg: FilterConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCon
         JsonlWriter(str(out_shards), output_filename="${rank}.jsonl.gz"),
     ]
     tasks = max(1, len(shards))
-    LocalPipelineExecutor(pipeline, tasks=tasks, workers=min(cfg.workers, tasks), logging_dir=str(out_dir / "logs"),
-                          skip_completed=False).run()
+    with stderr_to(out_dir / "logs" / "console.log"):
+        LocalPipelineExecutor(pipeline, tasks=tasks, workers=min(cfg.workers, tasks),
+                              logging_dir=str(out_dir / "logs"), skip_completed=False).run()
 
     metrics, per_step = _metrics(out_dir / "logs" / "stats.json")
     examples = _examples(out_dir / "dropped", cfg.examples_per_reason)

@@ -39,8 +39,8 @@ class PerLanguage(BaseFilter):
     """Routes each document to the instance of a filter built for its language; other languages pass."""
 
     def __init__(self, label: str, instances: dict, default_language: str, exclusion_writer=None):
+        self.name = label  # before super().__init__, which names the step's stats
         super().__init__(exclusion_writer)
-        self.name = label
         self.instances = instances
         self.default_language = default_language
 

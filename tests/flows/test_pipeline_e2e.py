@@ -1,0 +1,127 @@
+"""The tiny pipeline end to end through the real CLI, the real (ephemeral) Prefect and MLflow.
+
+One workdir is shared by the tests of this module, in order: first run, cached rerun, a changed
+dedup threshold, a kill -9 during dedup.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
+STAGES = ["collect", "filter", "dedup", "tokenizer"]
+
+
+def zerollm(*args, env=None, check=True):
+    proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"zerollm {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+def status(workdir):
+    return {s["stage"]: s for s in json.loads(zerollm("status", "--workdir", str(workdir), "--json").stdout)["stages"]}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    w = tmp_path_factory.mktemp("e2e") / "work"
+    t0 = time.time()
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(w))
+    print(f"first run: {time.time() - t0:.1f}s")
+    return w
+
+
+def test_first_run_writes_manifests_and_mlflow_tree(workdir):
+    st = status(workdir)
+    assert list(st) == STAGES
+    for name, s in st.items():
+        assert s["cache_hit"] is False
+        d = Path(s["dir"])
+        assert d.parent == workdir.resolve() / "stages" / name and (d / "MANIFEST.json").is_file()
+        manifest = json.loads((d / "MANIFEST.json").read_text())
+        assert manifest["key"] == s["key"] and manifest["mlflow_run_id"] == s["mlflow_run_id"]
+    assert st["collect"]["metrics"]["docs_out"] > 1000
+    assert st["dedup"]["metrics"]["exact_removed"] > 0 and st["dedup"]["metrics"]["minhash_removed"] > 0
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workdir.resolve() / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("zerollm")
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert sorted(r.data.tags["zerollm.stage"] for r in children) == sorted(STAGES)
+    dedup_run = next(r for r in children if r.data.tags["zerollm.stage"] == "dedup")
+    assert dedup_run.data.params["threshold"] == "0.7"
+    assert dedup_run.data.metrics["docs_out"] == st["dedup"]["metrics"]["docs_out"]
+    arts = [a.path for a in client.list_artifacts(dedup_run.info.run_id)]
+    assert "MANIFEST.json" in arts and "removed_ids.jsonl" in arts
+
+
+def test_second_run_is_all_cache_hits(workdir):
+    t0 = time.time()
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir))
+    print(f"cached rerun: {time.time() - t0:.1f}s")
+    st = status(workdir)
+    assert all(s["cache_hit"] for s in st.values()), st
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workdir.resolve() / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("zerollm")
+    hit = client.get_run(st["dedup"]["mlflow_run_id"])
+    assert hit.data.tags["cache_hit"] == "true"
+    assert hit.data.tags["produced_by_run_id"] == json.loads(
+        (Path(st["dedup"]["dir"]) / "MANIFEST.json").read_text())["mlflow_run_id"]
+
+
+def test_changed_dedup_threshold_reruns_dedup_only_downstream(workdir):
+    before = status(workdir)
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "dedup.threshold=0.71")
+    st = status(workdir)
+    assert st["collect"]["cache_hit"] and st["filter"]["cache_hit"]
+    assert not st["dedup"]["cache_hit"] and not st["tokenizer"]["cache_hit"]
+    assert st["collect"]["key"] == before["collect"]["key"] and st["dedup"]["key"] != before["dedup"]["key"]
+
+
+def test_kill_9_during_dedup_then_rerun_recovers(workdir):
+    args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "dedup.threshold=0.73"]
+    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    dedup_root = workdir / "stages" / "dedup"
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and not list(dedup_root.glob("*.tmp-*")):
+            assert proc.poll() is None, "run ended before dedup started"
+            time.sleep(0.05)
+        assert list(dedup_root.glob("*.tmp-*")), "dedup never started"
+        time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    half = list(dedup_root.glob("*.tmp-*"))
+    assert half and not any((h / "MANIFEST.json").exists() for h in half)
+
+    zerollm("run", *args[1:])
+    st = status(workdir)
+    assert st["collect"]["cache_hit"] and st["filter"]["cache_hit"] and not st["dedup"]["cache_hit"]
+    assert (Path(st["dedup"]["dir"]) / "MANIFEST.json").is_file()
+    assert not list(dedup_root.glob("*.tmp-*")), "the killed run's temporary directory was not swept"
+
+
+def test_bad_config_fails_before_running(workdir):
+    proc = zerollm("run", "--workdir", str(workdir), "--set", "dedup.treshold=0.7", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        proc.stderr.strip().splitlines()[0]] and "dedup.treshold: unknown key" in proc.stderr

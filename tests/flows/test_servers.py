@@ -1,0 +1,77 @@
+"""Against real servers on 127.0.0.1: the flow run and one task run per stage read back through the
+Prefect client, and the MLflow run tree read back through the MLflow client."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.flows.servers import mlflow_server, prefect_server
+
+pytestmark = pytest.mark.slow
+STAGES = ["collect", "filter", "dedup"]
+
+
+def _jsonl(path: Path) -> None:
+    import json
+
+    text = ("The river town keeps a lantern by the gate, and every evening the keeper lights it before "
+            "the boats come home. Children wait on the bridge to count the lights on the water. ")
+    with open(path, "w") as f:
+        for i in range(40):
+            f.write(json.dumps({"id": f"d{i}", "text": f"Story {i}. " + text * 3 + f" The end of story {i}."}) + "\n")
+
+
+def test_pipeline_against_prefect_and_mlflow_servers(tmp_path):
+    data = tmp_path / "docs.jsonl"
+    _jsonl(data)
+    with prefect_server(tmp_path) as api, mlflow_server(tmp_path) as mlflow_uri:
+        env = {**os.environ, "PREFECT_API_URL": api, "MLFLOW_TRACKING_URI": mlflow_uri,
+               "PREFECT_HOME": str(tmp_path)}
+        args = [str(Path(sys.executable).with_name("zerollm")), "run", "--workdir", str(tmp_path / "w"),
+                "--until", "dedup", "--set", f"collect.sources=[{{type: jsonl, path: {data}, id_key: id}}]",
+                "--set", "filter.enabled=false", "--set", "name=server-test"]
+        for _ in range(2):
+            proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, proc.stderr[-4000:]
+
+        os.environ["PREFECT_API_URL"] = api
+        try:
+            flow_runs, task_runs = asyncio.run(_read_prefect())
+        finally:
+            del os.environ["PREFECT_API_URL"]
+        assert len(flow_runs) == 2 and all(fr.state.is_completed() for fr in flow_runs)
+        for fr in flow_runs:
+            runs = [t for t in task_runs if t.flow_run_id == fr.id]
+            assert sorted(t.name.split(" ")[0] for t in runs) == sorted(STAGES)
+        latest = max(flow_runs, key=lambda fr: fr.start_time)
+        states = {t.name.split(" ")[0]: t.state.name for t in task_runs if t.flow_run_id == latest.id}
+        assert states == {s: "Cached" for s in STAGES}
+
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(mlflow_uri)
+        exp = client.get_experiment_by_name("zerollm")
+        runs = client.search_runs([exp.experiment_id])
+        parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+        assert len(parents) == 2 and {p.data.tags["mlflow.runName"] for p in parents} == {"server-test"}
+        for p in parents:
+            kids = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == p.info.run_id]
+            assert sorted(k.data.tags["zerollm.stage"] for k in kids) == sorted(STAGES)
+            assert p.data.tags["prefect_flow_run_id"] in {str(fr.id) for fr in flow_runs}
+        hits = [r for r in runs if r.data.tags.get("cache_hit") == "true"]
+        assert len(hits) == 3
+
+
+async def _read_prefect():
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+
+    async with get_client() as client:
+        flow_runs = await client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=50)
+        task_runs = await client.read_task_runs(sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=200)
+    return flow_runs, task_runs
