@@ -69,6 +69,16 @@ def _classes():
 STEP_NAMES = ("gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality")
 
 
+def word_tokenizer(lang: str):
+    """datatrove's table maps plain "zh" to a whitespace tokenizer (a Chinese doc becomes a handful of
+    "words"); hand its filters spaCy's Chinese pipeline with jieba segmentation instead."""
+    if lang == "zh":
+        from datatrove.utils.word_tokenizers import SpaCyTokenizer
+
+        return SpaCyTokenizer("zh")
+    return lang
+
+
 def build_steps(cfg: FilterConfig, exclusion_writer_for) -> list[BaseFilter]:
     """The ordered datatrove filters for `cfg`; `exclusion_writer_for(step)` gives each its reject writer."""
     steps: list[BaseFilter] = []
@@ -83,7 +93,7 @@ def build_steps(cfg: FilterConfig, exclusion_writer_for) -> list[BaseFilter]:
         for lang in step.languages:
             kwargs = {**step.params, **step.per_language.get(lang, {})}
             try:
-                instances[lang] = classes[name](language=lang, **kwargs)
+                instances[lang] = classes[name](language=word_tokenizer(lang), **kwargs)
             except TypeError as exc:
                 raise ValueError(f"filter.{name}.params: {exc}") from None
         steps.append(PerLanguage(name, instances, cfg.default_language, exclusion_writer_for(name)))
