@@ -1,12 +1,15 @@
-"""Decontamination: a datasketch MinHashLSH index of evaluation items, queried with doc windows.
+"""Decontamination: a datasketch MinHashLSH index of evaluation items, queried with doc windows,
+each match confirmed by exact containment.
 
-Only windows that start where a doc shares a 3-gram with some eval item are hashed, so clean docs
-cost one set lookup per word instead of a MinHash per window.
+LSH finds candidate items for a window cheaply; containment (the share of an item's 3-grams found in
+the doc) decides. Jaccard alone is a poor judge here: a doc that restates a fact in other words
+("the Maple Leaf Tea House is in Millby") shares most words with the question about it without
+containing the question. Only windows that start where a doc shares a 3-gram with some item are
+hashed, so clean docs cost about one set lookup per word.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from datatrove.data import Document
@@ -16,12 +19,14 @@ from zerollm.dedup.text import words
 from zerollm.io.shards import read_jsonl
 
 NGRAM = 3
+LSH_THRESHOLD = 0.5  # recall-oriented candidate search; containment makes the decision
 
 
 def item_text(row: dict) -> str:
-    """The text of an eval/SFT item that must not leak into training data."""
+    """The text of an eval item that must not leak into training data. For QA items that is the
+    question: a leaked quiz page states the question verbatim but puts its answer anywhere nearby."""
     if "question" in row:
-        return f"{row['question']} {row.get('answer', '')}"
+        return row["question"]
     if "messages" in row:
         return " ".join(m["content"] for m in row["messages"])
     if "prompt" in row and isinstance(row["prompt"], str):
@@ -32,10 +37,6 @@ def item_text(row: dict) -> str:
 def shingles(text: str) -> list[str]:
     w = words(text)
     return [" ".join(w[i : i + NGRAM]) for i in range(max(len(w) - NGRAM + 1, 0))]
-
-
-def _h(s: str) -> bytes:
-    return hashlib.sha1(s.encode("utf-8")).digest()
 
 
 class DecontamFilter(BaseFilter):
@@ -51,41 +52,49 @@ class DecontamFilter(BaseFilter):
     def _build(self):
         from datasketch import MinHash, MinHashLSH
 
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-        grams: set[str] = set()
-        lengths = []
+        self._template = MinHash(num_perm=self.num_perm)
+        lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=self.num_perm)
+        items: dict[str, frozenset] = {}
         for path in self.item_files:
-            for row in read_jsonl(Path(path)):
-                sh = shingles(item_text(row))
+            for n, row in enumerate(read_jsonl(Path(path))):
+                sh = frozenset(shingles(item_text(row)))
                 if len(sh) < 2:
                     continue
-                m = MinHash(num_perm=self.num_perm)
-                m.update_batch([s.encode("utf-8") for s in sh])
-                lsh.insert(str(row.get("id", len(lengths))), m, check_duplication=False)
-                grams.update(sh)
-                lengths.append(len(sh))
-        window = sorted(lengths)[len(lengths) // 2] if lengths else 0
-        self._index = (lsh, grams, window)
+                key = f"{Path(path).stem}:{row.get('id', n)}"
+                lsh.insert(key, self._minhash(sh), check_duplication=False)
+                items[key] = sh
+        grams = frozenset().union(*items.values()) if items else frozenset()
+        window = sorted(len(s) for s in items.values())[len(items) // 2] if items else 0
+        self._index = (lsh, items, grams, window)
+
+    def _minhash(self, shingle_set):
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm, permutations=self._template.permutations, scheme=self._template.scheme)
+        m.update_batch([s.encode("utf-8") for s in shingle_set])
+        return m
 
     def filter(self, doc: Document):
         if self._index is None:
             self._build()
-        lsh, grams, window = self._index
+        lsh, items, grams, window = self._index
         if not window:
             return True
-        from datasketch import MinHash
-
         sh = shingles(doc.text)
-        prev_hit = False
-        for i, s in enumerate(sh):
-            hit = s in grams
-            if hit and not prev_hit:
-                win = sh[i : i + window]
-                m = MinHash(num_perm=self.num_perm)
-                m.update_batch([x.encode("utf-8") for x in win])
-                matches = lsh.query(m)
-                if matches:
-                    doc.metadata["contaminated_with"] = sorted(matches)[:5]
+        hit = [s in grams for s in sh]
+        doc_set = None
+        last_start = -window
+        stride = max(window // 4, 1)
+        for i in range(len(sh) - 1):
+            # a leaked item shows up as a run of consecutive item 3-grams; a lone shared 3-gram
+            # ("the tea house") is everyday overlap and not worth a MinHash
+            if not (hit[i] and hit[i + 1]) or i - last_start < stride:
+                continue
+            last_start = i
+            for key in lsh.query(self._minhash(set(sh[i : i + window]))):
+                doc_set = doc_set if doc_set is not None else set(sh)
+                item = items[key]
+                if len(item & doc_set) / len(item) >= self.threshold:
+                    doc.metadata["contaminated_with"] = key
                     return False, "contaminated"
-            prev_hit = hit
         return True

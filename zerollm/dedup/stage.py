@@ -109,7 +109,7 @@ def _datatrove_pass(cfg, work: Path, out_dir: Path, n_tasks: int, buckets: int, 
     from zerollm.dedup.text import MixedScriptTokenizer
 
     mh = MinhashConfig(n_grams=cfg.n_grams, num_buckets=buckets, hashes_per_bucket=per_bucket, seed=cfg.seed,
-                       hash_config=HashConfig(precision=64, hash_fc="sha1"))  # xxhash 4 breaks datatrove's call
+                       hash_config=HashConfig(precision=64, hash_fc="xxhash"))  # needs xxhash<4 (pyproject)
 
     def reader():
         return JsonlReader(str(work / "exact"), glob_pattern="*.jsonl.gz", add_file_path=False)
@@ -155,7 +155,7 @@ def _collect_removed(out_dir: Path) -> Counter:
                 row["cluster"] = md.get("minhash_cluster_id")
                 row["cluster_size"] = md.get("minhash_cluster_size")
             else:
-                row["matches"] = md.get("contaminated_with")
+                row["matches"] = md.get("contaminated_with")  # "<dataset>:<item id>"
             rows.append(row)
             counts[reason] += 1
     write_jsonl(out_dir / "removed_ids.jsonl", rows)
