@@ -29,7 +29,7 @@ def _load(config: Optional[Path], overrides: List[str]):
     try:
         return load_config(PipelineConfig, config, overrides)
     except ConfigError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        print(exc, file=sys.stderr)  # plain: one unwrapped line per problem
         raise typer.Exit(2)
 
 
@@ -47,7 +47,7 @@ def run(
 
     for name in ([until] if until else []) + list(force):
         if name not in STAGE_NAMES:
-            err.print(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}")
+            print(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}", file=sys.stderr)
             raise typer.Exit(2)
     workdir.mkdir(parents=True, exist_ok=True)
     env.prepare(workdir)

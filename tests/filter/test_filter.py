@@ -102,3 +102,23 @@ def test_language_not_kept_is_dropped(tmp_path):
     cfg = FilterConfig(workers=1, langid={"keep": ["en"]})
     res, kept, _ = _run(tmp_path, cfg, EN + ZH[:1])
     assert set(kept) == {"d0", "d1"} and res.metrics["dropped_language"] == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_synthetic_world_clean_docs_survive_and_dirt_goes(tmp_path, language):
+    from zerollm.collect.synthetic import SyntheticConfig, generate
+
+    data = generate(SyntheticConfig(language=language, target_mb=0.12, seed=3))
+    kinds = {t["id"]: t["kind"] for t in data.truth}
+    collect = tmp_path / "collect"
+    with ShardWriter(collect / "datasets" / "pretrain", docs_per_shard=100) as w:
+        for d in data.docs:
+            w.write({**d, "metadata": {"source": "synthetic"}})
+    out = tmp_path / "out"
+    out.mkdir()
+    filt.run(FilterConfig(workers=1), {"collect": collect}, out, _ctx(tmp_path))
+    kept = {d["id"] for d in read_docs(out / "shards")}
+    clean = [i for i, k in kinds.items() if k == "clean"]
+    junk = [i for i, k in kinds.items() if k in ("gibberish", "spam", "boilerplate", "short")]
+    assert len(set(clean) & kept) / len(clean) >= 0.95
+    assert len(set(junk) & kept) / len(junk) <= 0.1

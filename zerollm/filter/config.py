@@ -40,8 +40,10 @@ class GopherQualityStep(_Step):
     languages: list[str] = Field(["en", "zh"], description="Languages this step applies to; others pass through.")
     per_language: dict[str, dict[str, Any]] = Field(
         default_factory=lambda: {"zh": {"min_avg_word_length": 1, "max_avg_word_length": 6,
-                                        "stop_words": ZH_STOP_WORDS, "min_stop_words": 2}},
-        description="Parameter overrides per language (zh: jieba words are short, Chinese stop words).")
+                                        "stop_words": ZH_STOP_WORDS, "min_stop_words": 2,
+                                        "max_non_alpha_words_ratio": 0.7}},
+        description="Parameter overrides per language (zh: jieba words are short, punctuation is a larger "
+                    "share of tokens, Chinese stop words).")
 
 
 class C4QualityStep(_Step):
@@ -51,7 +53,10 @@ class C4QualityStep(_Step):
 
 
 class FineWebQualityStep(_Step):
-    pass
+    languages: list[str] = Field(["en", "zh"], description="Languages this step applies to; others pass through.")
+    per_language: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {"zh": {"short_line_length": 12}},
+        description="Parameter overrides per language (zh: a line of 12 characters says as much as 30 in English).")
 
 
 class FilterConfig(StrictModel):
