@@ -67,11 +67,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--target-mb", type=float, default=20.0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--language", choices=["en", "zh"], default="en")
     ap.add_argument("--workdir", default=str(REPO / "bench" / "out" / "dedup"))
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     cfg = load_config(PipelineConfig, None, [
-        f"collect.sources=[{{type: synthetic, target_mb: {args.target_mb}, seed: 7}}]",
+        f"collect.sources=[{{type: synthetic, target_mb: {args.target_mb}, seed: 7, language: {args.language}}}]",
         "collect.docs_per_shard=5000", "filter.enabled=false", "tracking.enabled=false",
         f"dedup.workers={args.workers}"])
     outs = {o.stage: o for o in run_pipeline(cfg, Path(args.workdir), until="dedup")}
@@ -86,7 +87,7 @@ def main() -> None:
     result = {
         "docs": len(all_ids), "seconds": seconds, "docs_per_s": round(len(all_ids) / seconds, 1),
         "lsh": f"{d.metrics['num_buckets']} buckets x {d.metrics['hashes_per_bucket']} hashes",
-        "threshold": cfg.dedup.threshold, "cache_hit": d.cache_hit, **evaluate(truth, all_ids, kept, removed),
+        "threshold": cfg.dedup.threshold, "cache_hit": d.cache_hit, "language": args.language, **evaluate(truth, all_ids, kept, removed),
     }
     print(json.dumps(result, indent=2))
     if not args.no_write:
@@ -97,10 +98,11 @@ def write_section(r: dict) -> None:
     path = REPO / "docs" / "benchmarks.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     sub, allc = r["exact + <=2% edits"], r["all copies"]
-    body = f"""<!-- bench/dedup.py -->
-## dedup — `bench/dedup.py`
+    lang = r["language"]
+    body = f"""<!-- bench/dedup.py:{lang} -->
+## dedup ({lang}) — `bench/dedup.py --language {lang}`
 
-{time.strftime('%Y-%m-%d')}, {machine()}. Synthetic world (seed 7), filter off, whole dedup stage
+{time.strftime('%Y-%m-%d')}, {machine()}. Synthetic world ({lang}, seed 7), filter off, whole dedup stage
 (exact pass + datatrove MinHash 4 stages + decontamination), threshold {r['threshold']} → {r['lsh']}, 5-grams.
 
 | docs | stage seconds | docs/s | F1 exact + ≤2 % edits (P / R) | F1 all planted copies (P / R) | near-copy groups fully removed |
@@ -110,8 +112,8 @@ def write_section(r: dict) -> None:
 Recall by kind: exact copies {r['exact_dup recall (copy or original removed)']:.3f}, near copies (1–3 % edits or a footer) {r['near_dup recall (copy or original removed)']:.3f}.
 Decontamination: {r['decontamination']['removed']}/{r['decontamination']['planted']} planted leaks removed, {r['decontamination']['false_removals']} other docs removed as contaminated.
 Targets: F1 ≥ 0.95 on exact and ≤ 2 %-edit copies, ≥ 1,500 docs/s on 2 cores.
-<!-- /bench/dedup.py -->"""
-    pattern = re.compile(r"<!-- bench/dedup.py -->.*?<!-- /bench/dedup.py -->", re.S)
+<!-- /bench/dedup.py:{lang} -->"""
+    pattern = re.compile(rf"<!-- bench/dedup.py:{lang} -->.*?<!-- /bench/dedup.py:{lang} -->", re.S)
     text = pattern.sub(body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
     path.write_text(text)
 

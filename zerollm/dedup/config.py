@@ -10,9 +10,10 @@ from zerollm.config import StrictModel
 class DecontamConfig(StrictModel):
     enabled: bool = Field(True, description="Remove training docs that contain evaluation items.")
     datasets: list[str] = Field(["eval_qa"], description="collect datasets whose items must not appear in training.")
-    threshold: float = Field(0.8, ge=0.3, le=1.0,
+    threshold: float = Field(0.9, ge=0.3, le=1.0,
                              description="Share of an eval item's word 3-grams found in a doc for the doc to count "
-                                         "as leaking it (containment).")
+                                         "as leaking it (containment). Chinese questions differ from the "
+                                         "statement of their fact by a character or two, so keep this high.")
     num_perm: int = Field(128, ge=16, le=512, description="datasketch MinHash permutations for the eval index.")
 
 
