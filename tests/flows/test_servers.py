@@ -41,7 +41,7 @@ def test_pipeline_against_prefect_and_mlflow_servers(tmp_path):
 
         os.environ["PREFECT_API_URL"] = api
         try:
-            flow_runs, task_runs = asyncio.run(_read_prefect())
+            flow_runs, task_runs, artifacts = asyncio.run(_read_prefect())
         finally:
             del os.environ["PREFECT_API_URL"]
         assert len(flow_runs) == 2 and all(fr.state.is_completed() for fr in flow_runs)
@@ -51,6 +51,11 @@ def test_pipeline_against_prefect_and_mlflow_servers(tmp_path):
         latest = max(flow_runs, key=lambda fr: fr.start_time)
         states = {t.name.split(" ")[0]: t.state.name for t in task_runs if t.flow_run_id == latest.id}
         assert states == {s: "Cached" for s in STAGES}
+        # one artifact per stage and run: the metrics table and a link to the stage's MLflow run
+        latest_arts = [a for a in artifacts if a.flow_run_id == latest.id]
+        assert sorted(a.key for a in latest_arts) == sorted(f"zerollm-{s}" for s in STAGES)
+        dedup_art = next(a for a in latest_arts if a.key == "zerollm-dedup")
+        assert "| docs_out |" in dedup_art.data and f"[MLflow run]({mlflow_uri}/#/experiments/" in dedup_art.data
 
         from mlflow.tracking import MlflowClient
 
@@ -69,9 +74,10 @@ def test_pipeline_against_prefect_and_mlflow_servers(tmp_path):
 
 async def _read_prefect():
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+    from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort, TaskRunSort
 
     async with get_client() as client:
         flow_runs = await client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=50)
         task_runs = await client.read_task_runs(sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=200)
-    return flow_runs, task_runs
+        artifacts = await client.read_artifacts(sort=ArtifactSort.CREATED_DESC, limit=200)
+    return flow_runs, task_runs, artifacts

@@ -1,0 +1,78 @@
+"""pretrain: model shape, batch, schedule, checkpoints. Every default is the CPU tiny recipe's."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from zerollm.config import StrictModel
+
+
+class ModelShape(StrictModel):
+    n_layer: int = Field(..., ge=1, description="Transformer blocks.")
+    d_model: int = Field(..., ge=16, description="Hidden width (keep a multiple of 256 for llama.cpp K-quants).")
+    n_head: int = Field(..., ge=1, description="Attention heads.")
+    n_kv_head: int | None = Field(None, ge=1, description="Key/value heads (grouped-query attention); default n_head.")
+    ffn_dim: int = Field(..., ge=16, description="SwiGLU hidden width (a multiple of 256 where possible).")
+    rope_theta: float = Field(10000.0, gt=0, description="RoPE base.")
+
+    @model_validator(mode="after")
+    def _heads_divide(self):
+        if self.d_model % self.n_head:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_head={self.n_head}")
+        if self.n_head % (self.n_kv_head or self.n_head):
+            raise ValueError(f"n_head={self.n_head} must be divisible by n_kv_head={self.n_kv_head}")
+        return self
+
+
+class PretrainConfig(StrictModel):
+    preset: Literal["tiny", "20m", "124m", "350m", "1b", "custom"] = Field(
+        "tiny", description="Model size; 'custom' takes `shape`. tiny: CPU default, ~5M params with a 4k vocab.")
+    shape: ModelShape | None = Field(None, description="Explicit dimensions (with preset: custom).")
+    tie_embeddings: bool = Field(True, description="Share input embedding and output head weights.")
+    seq_len: int = Field(256, ge=8, le=131072, description="Tokens per training sequence (context length).")
+    micro_batch: int = Field(16, ge=1, description="Sequences per device per forward/backward.")
+    batch_tokens: int = Field(16384, ge=8,
+                              description="Tokens per optimizer step across all devices; reached by gradient "
+                                          "accumulation. Must be a multiple of micro_batch x seq_len x devices.")
+    max_steps: int = Field(300, ge=1, description="Optimizer steps.")
+    lr: float = Field(3e-3, gt=0, description="Peak learning rate (AdamW).")
+    min_lr_ratio: float = Field(0.1, ge=0, le=1, description="Final learning rate as a fraction of `lr`.")
+    warmup_steps: int = Field(20, ge=0, description="Linear warmup steps.")
+    schedule: Literal["cosine", "wsd"] = Field("cosine", description="cosine decay, or warmup-stable-decay.")
+    wsd_decay_frac: float = Field(0.2, gt=0, le=1, description="WSD: fraction of steps spent decaying.")
+    weight_decay: float = Field(0.1, ge=0, description="AdamW weight decay (matrices only).")
+    beta1: float = Field(0.9, ge=0, lt=1, description="AdamW beta1.")
+    beta2: float = Field(0.95, ge=0, lt=1, description="AdamW beta2.")
+    grad_clip: float = Field(1.0, ge=0, description="Clip the global gradient norm (0: off).")
+    eval_every: int = Field(100, ge=1, description="Validate every N steps (and at the end).")
+    eval_batches: int = Field(8, ge=1, description="Micro-batches of the val shard per validation.")
+    log_every: int = Field(10, ge=1, description="Log training metrics every N steps.")
+    samples: int = Field(3, ge=0, description="Continuations generated at each validation (logged as text).")
+    sample_tokens: int = Field(40, ge=1, description="Tokens per generated continuation.")
+    checkpoint_every: int = Field(100, ge=1, description="Save a resumable checkpoint every N steps.")
+    keep_checkpoints: int = Field(2, ge=1, description="Resumable checkpoints kept (older ones deleted).")
+    devices: int = Field(1, ge=1, le=1024, description=">1 launches torchrun with that many processes (GPUs).")
+    strategy: Literal["ddp", "fsdp"] = Field("ddp", description="Multi-device strategy: DDP, or FSDP for large presets.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when available.")
+    compile: Literal["auto", "on", "off"] = Field("auto", description="torch.compile (auto: on for CUDA).")
+    dtype: Literal["auto", "bf16", "fp32"] = Field("auto", description="Autocast dtype (auto: bf16 on CUDA, fp32 on CPU).")
+    num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).")
+    seed: int = Field(0, description="Seed for init and data order.")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.preset == "custom" and self.shape is None:
+            raise ValueError("pretrain.preset=custom needs pretrain.shape")
+        if self.preset != "custom" and self.shape is not None:
+            raise ValueError("pretrain.shape is only read with pretrain.preset=custom")
+        per_step = self.micro_batch * self.seq_len * self.devices
+        if self.batch_tokens % per_step:
+            raise ValueError(f"pretrain.batch_tokens={self.batch_tokens} must be a multiple of micro_batch x "
+                             f"seq_len x devices = {per_step}")
+        return self
+
+    @property
+    def grad_accum(self) -> int:
+        return self.batch_tokens // (self.micro_batch * self.seq_len * self.devices)
