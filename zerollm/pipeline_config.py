@@ -8,6 +8,7 @@ from zerollm.collect.config import CollectConfig
 from zerollm.config import StrictModel
 from zerollm.dedup.config import DedupConfig
 from zerollm.filter.config import FilterConfig
+from zerollm.pretrain.config import PretrainConfig
 from zerollm.tokenizer.config import TokenizerConfig
 from zerollm.tracking import TrackingConfig
 
@@ -18,4 +19,5 @@ class PipelineConfig(StrictModel):
     filter: FilterConfig = Field(default_factory=FilterConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)

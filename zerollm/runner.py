@@ -106,12 +106,17 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
     run_id = tracker.start_run(p.stage, parent_run_id, params=p.config,
                                tags={"cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir})
     stage_log = logging.getLogger(f"zerollm.{p.stage}")
-    ctx = StageContext(workdir=Path(workdir).resolve(), log=stage_log,
-                       log_metrics=lambda m, step=None: tracker.log_metrics(run_id, m, step))
+    scratch = Path(f"{p.dir}.work")
+    if p.force:
+        shutil.rmtree(scratch, ignore_errors=True)
+    metrics_buffer = tracker.metric_buffer(run_id)
+    ctx = StageContext(workdir=Path(workdir).resolve(), log=stage_log, scratch=scratch, log_metrics=metrics_buffer.add)
     started = time.time()
     log.info("%s: running -> %s", p.stage, final)
     try:
-        result = module.run(stage_cfg, {k: Path(v) for k, v in p.input_dirs.items()}, tmp, ctx)
+        with tracker.system_metrics(run_id, enabled=getattr(module, "SYSTEM_METRICS", False)):
+            result = module.run(stage_cfg, {k: Path(v) for k, v in p.input_dirs.items()}, tmp, ctx)
+            metrics_buffer.flush()
         manifest = cache.Manifest(
             stage=p.stage, key=p.key, config=p.config, inputs=p.inputs, files={}, metrics=result.metrics,
             summary=result.summary, started=started, mlflow_run_id=run_id, code_version=cache.code_version(stage),
@@ -121,6 +126,7 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
         tracker.end_run(run_id, "FAILED" if run_id else "FAILED")
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
     tracker.log_metrics(run_id, {**result.metrics, "seconds": manifest.seconds})
     tracker.log_artifact(run_id, final / cache.MANIFEST)
     for rel in result.artifacts:

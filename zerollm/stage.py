@@ -28,6 +28,9 @@ class StageContext:
 
     workdir: Path
     log: logging.Logger
+    # a directory that survives a crash of this stage (same key), for checkpoints; removed once the
+    # stage has committed
+    scratch: Path | None = None
     # log_metrics(dict, step) streams step-wise numbers (training curves) to the stage's MLflow run
     log_metrics: Callable[[dict[str, float], int | None], None] = lambda metrics, step=None: None
 
@@ -62,6 +65,10 @@ STAGES: tuple[Stage, ...] = (
           "dedup: shards",
           "hf/ tokenizer directory (tokenizer.model + tokenizer.json, ChatML template), train.bin/val.bin + index.json",
           ("tokenizer", "io")),
+    Stage("pretrain", "zerollm.pretrain.stage", ("tokenizer",),
+          "tokenizer: train.bin/val.bin token shards, index.json, hf/",
+          "model/ (HF checkpoint: safetensors + config + tokenizer), metrics.jsonl, loss_curve.png, samples.txt",
+          ("pretrain",)),
 )
 
 STAGE_NAMES = tuple(s.name for s in STAGES)

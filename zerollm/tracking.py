@@ -7,6 +7,7 @@ worker threads).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -128,6 +129,28 @@ class Tracker:
         for i in range(0, len(items), 1000):
             self.client.log_batch(run_id, metrics=items[i : i + 1000])
 
+    def metric_buffer(self, run_id: str | None) -> "MetricBuffer":
+        return MetricBuffer(self, run_id)
+
+    @contextlib.contextmanager
+    def system_metrics(self, run_id: str | None, enabled: bool):
+        """CPU/GPU/memory sampled into the run while a long stage works (MLflow's own monitor)."""
+        monitor = None
+        if enabled and run_id:
+            try:
+                from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+                monitor = SystemMetricsMonitor(run_id, sampling_interval=10, samples_before_logging=1)
+                monitor.start()
+            except Exception as exc:  # psutil missing, unsupported platform: tracking must not kill training
+                log.warning("system metrics off: %s", exc)
+                monitor = None
+        try:
+            yield
+        finally:
+            if monitor is not None:
+                monitor.finish()
+
     def set_tags(self, run_id: str | None, tags: dict) -> None:
         if not run_id:
             return
@@ -162,3 +185,32 @@ class Tracker:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+class MetricBuffer:
+    """Step-wise metrics (training curves) sent in batches: one HTTP/sqlite call per flush, not per value."""
+
+    def __init__(self, tracker: Tracker, run_id: str | None, max_items: int = 500, max_seconds: float = 15.0):
+        self.tracker, self.run_id = tracker, run_id
+        self.max_items, self.max_seconds = max_items, max_seconds
+        self.items: list[tuple[dict, int | None]] = []
+        self.last = time.time()
+
+    def add(self, metrics: dict, step: int | None = None) -> None:
+        if not self.run_id:
+            return
+        self.items.append((dict(metrics), step))
+        if len(self.items) * max(len(metrics), 1) >= self.max_items or time.time() - self.last > self.max_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.items:
+            return
+        from mlflow.entities import Metric
+
+        ts = int(time.time() * 1000)
+        batch = [Metric(k, float(v), ts, step or 0) for m, step in self.items for k, v in m.items() if _is_number(v)]
+        for i in range(0, len(batch), 1000):
+            self.tracker.client.log_batch(self.run_id, metrics=batch[i : i + 1000])
+        self.items.clear()
+        self.last = time.time()

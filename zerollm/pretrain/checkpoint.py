@@ -1,0 +1,86 @@
+"""Resumable checkpoints: the model in Hugging Face format (safetensors) plus optimizer, scheduler,
+step, data position and RNG states. Loaded with `weights_only=True`: nothing is unpickled."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+STATE = "trainer_state.pt"
+PREFIX = "ckpt-"
+
+
+def rng_state() -> dict:
+    np_state = np.random.get_state()
+    state = {"python": random.getstate(), "torch": torch.get_rng_state(),
+             "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]]}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(tuple(x if not isinstance(x, list) else tuple(x) for x in state["python"]))
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save(work_dir: Path, step: int, model, optimizer, scheduler, extra: dict, tokenizer_dir: Path | None,
+         keep: int) -> Path:
+    """Write ckpt-<step>/ atomically (temp dir + rename) and prune old ones."""
+    final = work_dir / f"{PREFIX}{step:08d}"
+    tmp = work_dir / f".{final.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    if tokenizer_dir is not None:
+        copy_tokenizer(tokenizer_dir, tmp)
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
+                "rng": rng_state(), **extra}, tmp / STATE)
+    (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **extra}, indent=2))
+    with open(tmp / STATE, "rb") as f:
+        os.fsync(f.fileno())
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    for old in sorted(work_dir.glob(f"{PREFIX}*"))[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def copy_tokenizer(tokenizer_dir: Path, dest: Path) -> None:
+    for f in Path(tokenizer_dir).iterdir():
+        if f.is_file():
+            shutil.copy2(f, dest / f.name)
+
+
+def latest(work_dir: Path) -> Path | None:
+    """The newest complete checkpoint (a directory whose trainer state was written)."""
+    done = [p for p in sorted(Path(work_dir).glob(f"{PREFIX}*")) if (p / STATE).is_file()]
+    return done[-1] if done else None
+
+
+def load_state(ckpt: Path) -> dict:
+    return torch.load(ckpt / STATE, map_location="cpu", weights_only=True)
+
+
+def load_weights(model, ckpt: Path) -> None:
+    from safetensors.torch import load_file
+
+    state = {}
+    for f in sorted(ckpt.glob("*.safetensors")):
+        state.update(load_file(f))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not (k == "lm_head.weight" and model.config.tie_word_embeddings)]
+    if missing or unexpected:
+        raise RuntimeError(f"checkpoint {ckpt} does not match the model: missing {missing}, unexpected {unexpected}")
+    if model.config.tie_word_embeddings:
+        model.tie_weights()

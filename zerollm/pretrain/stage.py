@@ -1,0 +1,119 @@
+"""pretrain stage: train in-process (one device) or under torchrun (devices > 1), resuming from the
+stage's scratch checkpoints after a crash, then publish the final HF checkpoint as the output."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from zerollm.pretrain.config import PretrainConfig
+from zerollm.stage import StageContext, StageResult
+
+Config = PretrainConfig
+SYSTEM_METRICS = True
+
+
+def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
+    from zerollm.pretrain import checkpoint
+    from zerollm.pretrain.data import read_index, unigram_entropy_nats
+
+    data_dir = inputs["tokenizer"]
+    work = ctx.scratch or out_dir / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    resume = checkpoint.latest(work)
+    if resume is not None:
+        ctx.log.warning("pretrain: resuming from %s", resume)
+
+    metrics_file = work / "metrics.jsonl"
+
+    def on_metrics(m: dict, step: int) -> None:
+        with open(metrics_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"step": step, **m}) + "\n")
+        ctx.log_metrics(m, step)
+
+    if cfg.devices > 1:
+        summary = _torchrun(cfg, data_dir, work, ctx)
+        for row in _read_jsonl(metrics_file):
+            step = row.pop("step")
+            ctx.log_metrics(row, step)
+    else:
+        from zerollm.pretrain.train import train
+
+        summary = train(cfg, data_dir, work, on_metrics)
+
+    final = checkpoint.latest(work)
+    if final is None or json.loads((final / "trainer_state.json").read_text())["step"] != cfg.max_steps:
+        raise RuntimeError(f"pretrain ended without a final checkpoint in {work}")
+    model_dir = out_dir / "model"
+    model_dir.mkdir(parents=True)
+    for f in final.iterdir():  # the HF checkpoint; optimizer state stays behind (not part of the output)
+        if f.name not in (checkpoint.STATE, "trainer_state.json"):
+            shutil.copy2(f, model_dir / f.name)
+    for name in ("metrics.jsonl", "samples.txt", "history.json"):
+        if (work / name).exists():
+            shutil.copy2(work / name, out_dir / name)
+    index = read_index(data_dir)
+    summary["unigram_entropy"] = unigram_entropy_nats(Path(data_dir) / index["files"]["train"]["tokens"],
+                                                      index["dtype"], index["vocab_size"])
+    summary["resumed_from_step"] = resume_step(resume)
+    _plot(out_dir / "history.json", out_dir / "loss_curve.png", summary["unigram_entropy"])
+    metrics = {k: float(v) for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    ctx.log.info("pretrain: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+    artifacts = [a for a in ("loss_curve.png", "samples.txt", "metrics.jsonl", "model/config.json")
+                 if (out_dir / a).exists()]
+    return StageResult(metrics=metrics, artifacts=artifacts,
+                       summary={"model_dir": str(model_dir), "device": summary.get("device")})
+
+
+def resume_step(ckpt: Path | None) -> int:
+    if ckpt is None:
+        return 0
+    return int(json.loads((ckpt / "trainer_state.json").read_text())["step"])
+
+
+def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext) -> dict:
+    summary_file = work / "summary.json"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={cfg.devices}",
+           "-m", "zerollm.pretrain", "--data", str(data_dir), "--work", str(work),
+           "--config-json", cfg.model_dump_json(), "--summary", str(summary_file)]
+    env = {**os.environ, "NCCL_NVLS_ENABLE": os.environ.get("NCCL_NVLS_ENABLE", "0")}
+    ctx.log.info("pretrain: %s", " ".join(cmd[:6]))
+    proc = subprocess.run(cmd, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"torchrun exited with {proc.returncode}; rerun to resume from the last checkpoint")
+    return json.loads(summary_file.read_text())
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _plot(history_file: Path, png: Path, unigram: float) -> None:
+    if not history_file.exists():
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hist = json.loads(history_file.read_text())
+    tr = [(h["step"], h["train_loss"]) for h in hist if "train_loss" in h]
+    va = [(h["step"], h["val_loss"]) for h in hist if "val_loss" in h]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if tr:
+        ax.plot(*zip(*tr), label="train loss")
+    if va:
+        ax.plot(*zip(*va), "o-", label="val loss")
+    ax.axhline(unigram, color="gray", ls="--", label=f"unigram entropy {unigram:.2f}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (nats/token)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,306 @@
+"""The training loop. One code path for CPU, one GPU and torchrun (DDP/FSDP); no Prefect, no MLflow:
+metrics go to a callback (rank 0), so this runs on a bare GPU box.
+
+    resume? -> build model -> for each step: accumulate micro-batches, clip, step, schedule
+            -> log / validate / sample / checkpoint
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from zerollm.pretrain import checkpoint
+from zerollm.pretrain.attention import register as register_causal_attention
+from zerollm.pretrain.config import PretrainConfig
+from zerollm.pretrain.data import TokenWindows, read_index
+from zerollm.pretrain.presets import flops_per_token, llama_config
+
+log = logging.getLogger("zerollm.pretrain")
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense bf16, for MFU
+Metrics = Callable[[dict, int], None]
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_dist(device_type: str) -> Dist:
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return Dist()
+    import torch.distributed as dist
+
+    d = Dist(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+    if device_type == "cuda":
+        torch.cuda.set_device(d.local_rank)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
+    return d
+
+
+def lr_factor(step: int, cfg: PretrainConfig) -> float:
+    """Multiplier of cfg.lr after `step` optimizer steps: linear warmup, then cosine or WSD."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    lo = cfg.min_lr_ratio
+    if cfg.schedule == "wsd":
+        decay_start = cfg.max_steps * (1 - cfg.wsd_decay_frac)
+        if step < decay_start:
+            return 1.0
+        return lo + (1 - lo) * max(0.0, (cfg.max_steps - step) / max(cfg.max_steps - decay_start, 1))
+    progress = (step - cfg.warmup_steps) / max(cfg.max_steps - cfg.warmup_steps, 1)
+    return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def _optimizer(model, cfg: PretrainConfig, fused: bool):
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=fused)
+
+
+def _peak_flops(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, tflops in PEAK_BF16_TFLOPS.items():
+        if key in name:
+            return tflops * 1e12
+    return None
+
+
+def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metrics | None = None,
+          stop_after: int | None = None) -> dict:
+    """Train (or resume) into work_dir; returns summary metrics. `stop_after` ends early after that
+    step's checkpoint (tests use it to stand in for a crash)."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    device = torch.device("cuda" if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+                          else "cpu")
+    dist = init_dist(device.type)
+    if device.type == "cuda":
+        device = torch.device("cuda", dist.local_rank)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    elif cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    amp_dtype = torch.bfloat16 if (cfg.dtype == "bf16" or (cfg.dtype == "auto" and device.type == "cuda")) else None
+    use_compile = cfg.compile == "on" or (cfg.compile == "auto" and device.type == "cuda")
+    emit = on_metrics if (on_metrics and dist.main) else (lambda m, s: None)
+
+    index = read_index(data_dir)
+    vocab = index["vocab_size"]
+    train_data = TokenWindows(Path(data_dir) / index["files"]["train"]["tokens"], index["dtype"], cfg.seq_len,
+                              cfg.seed)
+    val_data = TokenWindows(Path(data_dir) / index["files"]["val"]["tokens"], index["dtype"], cfg.seq_len,
+                            cfg.seed, shuffle=False)
+    tokenizer_dir = Path(data_dir) / "hf" if (Path(data_dir) / "hf").is_dir() else None
+
+    from transformers import LlamaForCausalLM
+
+    torch.manual_seed(cfg.seed)
+    model_config = llama_config(cfg, vocab, index["bos_id"], index["eos_id"], index["pad_id"])
+    model_config._attn_implementation = register_causal_attention()
+    model = LlamaForCausalLM(model_config).to(device)
+    n_params = sum(p.numel() for p in model.parameters())
+    fpt = flops_per_token(n_params, cfg)
+    optimizer = _optimizer(model, cfg, fused=device.type == "cuda")
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, cfg))
+
+    step, resumed_from = 0, 0
+    ckpt = checkpoint.latest(work_dir)
+    if ckpt is not None:
+        state = checkpoint.load_state(ckpt)
+        checkpoint.load_weights(model, ckpt)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        checkpoint.set_rng_state(state["rng"])
+        step = resumed_from = int(state["step"])
+        if dist.main:
+            log.info("resuming from %s (step %d)", ckpt, step)
+
+    fwd_model = _wrap_distributed(model, cfg, device, dist) if dist.world > 1 else model
+    autocast = (lambda: torch.autocast(device.type, dtype=amp_dtype)) if amp_dtype else nullcontext
+    peak = _peak_flops(device)
+    peak = peak * dist.world if peak else None  # MFU of the whole job: every GPU's peak
+    windows_per_micro = cfg.micro_batch
+    windows_per_step = cfg.batch_tokens // cfg.seq_len
+
+    def loss_fn(batch: torch.Tensor) -> torch.Tensor:
+        x, y = batch[:, :-1], batch[:, 1:]
+        with autocast(), _sdpa(cfg.attention):
+            logits = fwd_model(input_ids=x).logits
+        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
+
+    # compile the loss with the model, so the fp32 upcast and the cross-entropy over the vocabulary
+    # fuse instead of running as separate memory-bound kernels
+    loss_of = torch.compile(loss_fn) if use_compile else loss_fn
+
+    def to_device(arr) -> torch.Tensor:
+        t = torch.from_numpy(arr)
+        return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t
+
+    history = []
+    t_last, tokens_since = time.time(), 0
+    last_loss = float("nan")
+    profiler = _Profiler(cfg, work_dir, step) if dist.main and cfg.profile_steps else None
+    while step < cfg.max_steps:
+        if profiler:
+            profiler.tick(step)
+        model.train()
+        base = step * windows_per_step
+        loss_sum = torch.zeros((), device=device)
+        for a in range(cfg.grad_accum):
+            first = base + (a * dist.world + dist.rank) * windows_per_micro
+            batch = to_device(train_data.batch(first, windows_per_micro))
+            sync = a == cfg.grad_accum - 1 or dist.world == 1
+            ctx = fwd_model.no_sync() if (not sync and hasattr(fwd_model, "no_sync")) else nullcontext()
+            with ctx:
+                loss = loss_of(batch) / cfg.grad_accum
+                loss.backward()
+            loss_sum += loss.detach()
+        grad_norm = (torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip) if cfg.grad_clip > 0
+                     else torch.zeros(()))
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        tokens_since += cfg.batch_tokens
+        if dist.world > 1:
+            torch.distributed.all_reduce(loss_sum, op=torch.distributed.ReduceOp.AVG)
+        if step % cfg.log_every == 0 or step == cfg.max_steps or step == 1:
+            last_loss = loss_sum.item()  # syncs the device, once per log interval
+            now = time.time()
+            tps = tokens_since / max(now - t_last, 1e-9)
+            m = {"train_loss": last_loss, "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
+                 "tokens_per_s": tps, "tokens_seen": step * cfg.batch_tokens}
+            if peak:
+                m["mfu"] = fpt * tps / peak
+            emit(m, step)
+            history.append({"step": step, **m})
+            t_last, tokens_since = time.time(), 0
+        if step % cfg.eval_every == 0 or step == cfg.max_steps:
+            v = evaluate(model, val_data, cfg, index, autocast, device, to_device)
+            emit(v, step)
+            history.append({"step": step, **v})
+            if dist.main and cfg.samples and tokenizer_dir is not None:
+                _write_samples(model, tokenizer_dir, val_data, cfg, device, work_dir, step)
+            t_last = time.time()  # validation time is not training throughput
+        if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
+            if dist.main:
+                checkpoint.save(work_dir, step, model, optimizer, scheduler,
+                                {"windows_consumed": step * windows_per_step, "resumed_from_step": resumed_from},
+                                tokenizer_dir, cfg.keep_checkpoints)
+            if dist.world > 1:
+                torch.distributed.barrier()
+            t_last = time.time()
+        if stop_after is not None and step >= stop_after:
+            break
+
+    if dist.main:
+        (work_dir / "history.json").write_text(json.dumps(history))
+    summary = {"params": n_params, "flops_per_token": fpt, "steps": step, "resumed_from_step": resumed_from,
+               "train_loss": last_loss, "grad_accum": cfg.grad_accum, "world_size": dist.world,
+               "device": str(device), "compiled": use_compile}
+    val = [h for h in history if "val_loss" in h]
+    if val:
+        summary.update(val_loss=val[-1]["val_loss"], val_bpb=val[-1]["val_bpb"])
+    tps = [h["tokens_per_s"] for h in history if "tokens_per_s" in h][1:]  # the first interval includes compile
+    if tps:
+        summary["tokens_per_s"] = sorted(tps)[len(tps) // 2]
+        if peak:
+            summary["mfu"] = fpt * summary["tokens_per_s"] / peak
+    return summary
+
+
+@torch.no_grad()
+def evaluate(model, val_data: TokenWindows, cfg: PretrainConfig, index: dict, autocast, device, to_device) -> dict:
+    model.eval()
+    n = min(cfg.eval_batches * cfg.micro_batch, val_data.n)
+    losses = []
+    for first in range(0, n, cfg.micro_batch):
+        batch = to_device(val_data.batch(first, min(cfg.micro_batch, n - first)))
+        with autocast():
+            logits = model(input_ids=batch[:, :-1]).logits
+        losses.append(F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), batch[:, 1:].reshape(-1)))
+    loss = torch.stack(losses).mean().item()
+    val = index["val"]
+    bpb = loss / math.log(2) * val["tokens"] / max(val["bytes"], 1)
+    model.train()
+    return {"val_loss": loss, "val_bpb": bpb}
+
+
+@torch.no_grad()
+def _write_samples(model, tokenizer_dir: Path, val_data: TokenWindows, cfg: PretrainConfig, device, work_dir: Path,
+                   step: int) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    model.eval()
+    lines = []
+    for k in range(cfg.samples):
+        prompt = torch.from_numpy(val_data.batch(k, 1)[:, :8]).to(device)
+        out = model.generate(prompt, max_new_tokens=cfg.sample_tokens, do_sample=False,
+                             pad_token_id=model.config.pad_token_id)
+        lines.append(f"[step {step}] {tok.decode(prompt[0])!r} -> {tok.decode(out[0, 8:])!r}")
+    with open(work_dir / "samples.txt", "a", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    model.train()
+
+
+def _sdpa(backend: str):
+    if backend == "auto":
+        return nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel({"flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
+                        "efficient": SDPBackend.EFFICIENT_ATTENTION, "math": SDPBackend.MATH}[backend])
+
+
+class _Profiler:
+    """torch.profiler over `profile_steps` steps after warm-up (compile included in warm-up)."""
+
+    def __init__(self, cfg: PretrainConfig, work_dir: Path, start_step: int):
+        self.begin = start_step + 20
+        self.end = self.begin + cfg.profile_steps
+        self.work_dir = work_dir
+        self.prof = None
+
+    def tick(self, step: int) -> None:
+        if step == self.begin:
+            from torch.profiler import ProfilerActivity, profile
+
+            acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+            self.prof = profile(activities=acts)
+            self.prof.__enter__()
+        elif step == self.end and self.prof is not None:
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            self.prof.__exit__(None, None, None)
+            key = "self_cuda_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+            table = self.prof.key_averages().table(sort_by=key, row_limit=40, max_name_column_width=90)
+            (self.work_dir / "profile.txt").write_text(table)
+            self.prof = None
+
+
+def _wrap_distributed(model, cfg: PretrainConfig, device, dist: Dist):
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    return DDP(model, device_ids=[dist.local_rank] if device.type == "cuda" else None)
