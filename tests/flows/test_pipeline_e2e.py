@@ -18,10 +18,15 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
-STAGES = ["collect", "filter", "dedup", "tokenizer"]
+STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain"]
+# the tiny recipe trains for minutes; these tests only need a few real steps of it
+FAST = ["--set", "pretrain.max_steps=6", "--set", "pretrain.batch_tokens=4096", "--set", "pretrain.eval_every=3",
+        "--set", "pretrain.checkpoint_every=3", "--set", "pretrain.log_every=1", "--set", "pretrain.samples=1"]
 
 
 def zerollm(*args, env=None, check=True):
+    if args and args[0] == "run":
+        args = (*args, *FAST)
     proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f"zerollm {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
@@ -51,6 +56,19 @@ def test_first_run_writes_manifests_and_mlflow_tree(workdir):
         manifest = json.loads((d / "MANIFEST.json").read_text())
         assert manifest["key"] == s["key"] and manifest["mlflow_run_id"] == s["mlflow_run_id"]
     assert st["collect"]["metrics"]["docs_out"] > 1000
+    pre = st["pretrain"]
+    assert pre["metrics"]["steps"] == 6 and pre["metrics"]["val_loss"] < pre["metrics"]["unigram_entropy"] + 1
+    manifest = json.loads((Path(pre["dir"]) / "MANIFEST.json").read_text())
+    assert {"model/model.safetensors", "model/config.json", "model/tokenizer.json", "loss_curve.png"} <= set(
+        manifest["files"])
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(Path(pre["dir"]) / "model")
+    tok = AutoTokenizer.from_pretrained(Path(pre["dir"]) / "model")
+    ids = tok("The bakery", return_tensors="pt").input_ids
+    out = model.generate(ids, max_new_tokens=8, do_sample=False)
+    assert out.shape[1] == ids.shape[1] + 8 and isinstance(tok.decode(out[0]), str)
     assert st["dedup"]["metrics"]["exact_removed"] > 0 and st["dedup"]["metrics"]["minhash_removed"] > 0
 
     from mlflow.tracking import MlflowClient
@@ -91,7 +109,7 @@ def test_changed_dedup_threshold_reruns_dedup_only_downstream(workdir):
     zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "dedup.threshold=0.71")
     st = status(workdir)
     assert st["collect"]["cache_hit"] and st["filter"]["cache_hit"]
-    assert not st["dedup"]["cache_hit"] and not st["tokenizer"]["cache_hit"]
+    assert not st["dedup"]["cache_hit"] and not st["tokenizer"]["cache_hit"] and not st["pretrain"]["cache_hit"]
     assert st["collect"]["key"] == before["collect"]["key"] and st["dedup"]["key"] != before["dedup"]["key"]
 
 
@@ -118,6 +136,38 @@ def test_kill_9_during_dedup_then_rerun_recovers(workdir):
     assert st["collect"]["cache_hit"] and st["filter"]["cache_hit"] and not st["dedup"]["cache_hit"]
     assert (Path(st["dedup"]["dir"]) / "MANIFEST.json").is_file()
     assert not list(dedup_root.glob("*.tmp-*")), "the killed run's temporary directory was not swept"
+
+
+def test_changed_pretrain_setting_reruns_pretrain_only(workdir):
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "pretrain.lr=0.002")
+    st = status(workdir)
+    assert all(st[s]["cache_hit"] for s in STAGES[:-1]) and not st["pretrain"]["cache_hit"]
+
+
+def test_kill_9_during_pretrain_resumes_from_checkpoint(workdir):
+    args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST,
+            "--set", "pretrain.max_steps=12"]  # after FAST: the later --set wins
+    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    root = workdir / "stages" / "pretrain"
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and not list(root.glob("*.work/ckpt-*/trainer_state.pt")):
+            assert proc.poll() is None, "run ended before pretrain wrote a checkpoint"
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    ckpts = sorted(root.glob("*.work/ckpt-*/trainer_state.pt"))
+    assert ckpts, "no checkpoint before the kill"
+    first = int(ckpts[-1].parent.name.split("-")[1])
+    proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    st = status(workdir)
+    assert st["tokenizer"]["cache_hit"] and not st["pretrain"]["cache_hit"]
+    m = st["pretrain"]["metrics"]
+    assert m["resumed_from_step"] >= first and m["steps"] == 12
+    assert not list(root.glob("*.work")), "scratch checkpoints are removed once the stage is committed"
 
 
 def test_bad_config_fails_before_running(workdir):

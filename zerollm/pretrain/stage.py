@@ -59,7 +59,6 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     index = read_index(data_dir)
     summary["unigram_entropy"] = unigram_entropy_nats(Path(data_dir) / index["files"]["train"]["tokens"],
                                                       index["dtype"], index["vocab_size"])
-    summary["resumed_from_step"] = resume_step(resume)
     _plot(out_dir / "history.json", out_dir / "loss_curve.png", summary["unigram_entropy"])
     metrics = {k: float(v) for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     ctx.log.info("pretrain: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
@@ -67,12 +66,6 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
                  if (out_dir / a).exists()]
     return StageResult(metrics=metrics, artifacts=artifacts,
                        summary={"model_dir": str(model_dir), "device": summary.get("device")})
-
-
-def resume_step(ckpt: Path | None) -> int:
-    if ckpt is None:
-        return 0
-    return int(json.loads((ckpt / "trainer_state.json").read_text())["step"])
 
 
 def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext) -> dict:
