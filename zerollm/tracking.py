@@ -140,7 +140,8 @@ class Tracker:
             try:
                 from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
-                monitor = SystemMetricsMonitor(run_id, sampling_interval=10, samples_before_logging=1)
+                monitor = SystemMetricsMonitor(run_id, sampling_interval=10, samples_before_logging=1,
+                                               tracking_uri=self.uri)
                 monitor.start()
             except Exception as exc:  # psutil missing, unsupported platform: tracking must not kill training
                 log.warning("system metrics off: %s", exc)

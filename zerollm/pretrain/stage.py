@@ -34,6 +34,7 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
         with open(metrics_file, "a", encoding="utf-8") as f:
             f.write(json.dumps({"step": step, **m}) + "\n")
         ctx.log_metrics(m, step)
+        ctx.log.info("pretrain step %d/%d: %s", step, cfg.max_steps, ", ".join(f"{k}={v:.4g}" for k, v in m.items()))
 
     if cfg.devices > 1:
         summary = _torchrun(cfg, data_dir, work, ctx)
