@@ -127,6 +127,7 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
+    tracker.set_tags(run_id, {"output_uri": final.resolve().as_uri()})  # large outputs are referenced, not copied
     tracker.log_metrics(run_id, {**result.metrics, "seconds": manifest.seconds})
     tracker.log_artifact(run_id, final / cache.MANIFEST)
     for rel in result.artifacts:

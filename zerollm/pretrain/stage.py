@@ -66,7 +66,7 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     artifacts = [a for a in ("loss_curve.png", "samples.txt", "metrics.jsonl", "model/config.json")
                  if (out_dir / a).exists()]
     return StageResult(metrics=metrics, artifacts=artifacts,
-                       summary={"model_dir": str(model_dir), "device": summary.get("device")})
+                       summary={"model": "model", "device": summary.get("device")})
 
 
 def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext) -> dict:
@@ -75,11 +75,19 @@ def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext
            "-m", "zerollm.pretrain", "--data", str(data_dir), "--work", str(work),
            "--config-json", cfg.model_dump_json(), "--summary", str(summary_file)]
     env = {**os.environ, "NCCL_NVLS_ENABLE": os.environ.get("NCCL_NVLS_ENABLE", "0")}
+    if cfg.device == "cpu" or not _cuda():
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // cfg.devices)))
     ctx.log.info("pretrain: %s", " ".join(cmd[:6]))
     proc = subprocess.run(cmd, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"torchrun exited with {proc.returncode}; rerun to resume from the last checkpoint")
     return json.loads(summary_file.read_text())
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _read_jsonl(path: Path) -> list[dict]:
