@@ -79,7 +79,7 @@ def run_single(args, data: Path, work: Path, devices: int = 1, micro_batch: int 
         summary = json.loads((work / "summary.json").read_text())
     if (work / "profile.txt").exists():
         Path(args.out, f"profile-{work.name}.txt").write_text((work / "profile.txt").read_text())
-    hist = json.loads((work / "history.json").read_text())
+    hist = [json.loads(x) for x in (work / "metrics.jsonl").read_text().splitlines() if x.strip()]
     summary["curve"] = [(h["step"], round(h["train_loss"], 4)) for h in hist if "train_loss" in h]
     summary["config"] = {k: getattr(cfg, k) for k in ("preset", "seq_len", "micro_batch", "batch_tokens",
                                                      "max_steps", "devices", "tie_embeddings", "attention")}

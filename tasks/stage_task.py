@@ -23,7 +23,8 @@ def _cache_key(context, parameters) -> str:
     return f"zerollm-{plan['stage']}-{plan['key']}"
 
 
-@task(cache_key_fn=_cache_key, persist_result=True, cache_expiration=None)
+@task(cache_key_fn=_cache_key, persist_result=True, cache_expiration=None,
+      result_serializer="json")  # results are plain dicts; never unpickle files from a shared workdir
 def run_stage(plan: dict, config: dict, workdir: str, parent_run_id: str | None) -> dict:
     cfg = PipelineConfig.model_validate(config)
     tracker = Tracker(cfg.tracking, Path(workdir))

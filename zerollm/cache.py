@@ -20,6 +20,7 @@ from zerollm.stage import Stage, package_root
 
 MANIFEST = "MANIFEST.json"
 KEY_LEN = 16
+CACHE_FORMAT = 1  # bump when the manifest/key scheme itself changes
 
 
 def canonical_json(obj: Any) -> str:
@@ -35,16 +36,41 @@ def sha256_file(path: Path, bufsize: int = 1 << 20) -> str:
 
 
 def code_version(stage: Stage) -> str:
-    """Hash of the stage's own source files, so a code change invalidates its cache."""
+    """Hash of the stage's own source files and registry entry: editing one stage's code invalidates
+    that stage (and what reads it), not every stage."""
     root = package_root()
-    h = hashlib.sha256()
-    paths = [root / "stage.py", root / "cache.py"] + [root / p for p in stage.code_paths]
-    for base in paths:
+    h = hashlib.sha256(canonical_json([CACHE_FORMAT, stage.name, stage.module, stage.inputs]).encode())
+    for base in [root / p for p in stage.code_paths]:
         files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
         for f in files:
             h.update(str(f.relative_to(root)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:KEY_LEN]
+
+
+def key_fields(model) -> dict:
+    """The config as it enters the key: fields marked `json_schema_extra={"cache_key": False}` (worker
+    counts, threads, profiling) change how fast a stage runs, not what it writes."""
+    from pydantic import BaseModel
+
+    out = {}
+    for name, field in type(model).model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("cache_key") is False:
+            continue
+        value = getattr(model, name)
+        out[name] = _key_value(value, BaseModel)
+    return out
+
+
+def _key_value(value, base):
+    if isinstance(value, base):
+        return key_fields(value)
+    if isinstance(value, (list, tuple)):
+        return [_key_value(v, base) for v in value]
+    if isinstance(value, dict):
+        return {k: _key_value(v, base) for k, v in value.items()}
+    return value
 
 
 def stage_key(stage: Stage, cfg_dict: dict, input_keys: dict[str, str], fingerprint: Any = None) -> str:

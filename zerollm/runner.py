@@ -71,7 +71,7 @@ def plan(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tu
         module = stage.load()
         ctx = StageContext(workdir=workdir, log=logging.getLogger(f"zerollm.{name}"))
         fp = module.fingerprint(stage_cfg, ctx) if hasattr(module, "fingerprint") else None
-        key = cache.stage_key(stage, cfg_dict, input_keys, fp)
+        key = cache.stage_key(stage, cache.key_fields(stage_cfg), input_keys, fp)
         plans[name] = StagePlan(
             stage=name, key=key, dir=str(cache.stage_dir(workdir, name, key)), config=cfg_dict,
             inputs=input_keys, input_dirs={i: plans[i].dir for i in stage.inputs}, force=name in force,
@@ -123,16 +123,18 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
         )
         cache.commit(tmp, final, manifest)
     except BaseException:
-        tracker.end_run(run_id, "FAILED" if run_id else "FAILED")
+        tracker.end_run(run_id, "FAILED")
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
-    tracker.set_tags(run_id, {"output_uri": final.resolve().as_uri()})  # large outputs are referenced, not copied
-    tracker.log_metrics(run_id, {**result.metrics, "seconds": manifest.seconds})
-    tracker.log_artifact(run_id, final / cache.MANIFEST)
-    for rel in result.artifacts:
-        tracker.log_artifact(run_id, final / rel, str(Path(rel).parent) if "/" in rel else None)
-    tracker.end_run(run_id)
+    try:
+        tracker.set_tags(run_id, {"output_uri": final.resolve().as_uri()})  # large outputs referenced, not copied
+        tracker.log_metrics(run_id, {**result.metrics, "seconds": manifest.seconds})
+        tracker.log_artifact(run_id, final / cache.MANIFEST)
+        for rel in result.artifacts:
+            tracker.log_artifact(run_id, final / rel, str(Path(rel).parent) if "/" in rel else None)
+    finally:
+        tracker.end_run(run_id)
     return StageOutcome(p.stage, p.key, False, manifest.seconds, result.metrics, p.dir, run_id, run_id)
 
 

@@ -205,13 +205,20 @@ class MetricBuffer:
             self.flush()
 
     def flush(self) -> None:
+        """Send what is buffered. A tracking outage must not stop a long training run: the batch is
+        kept for the next flush (bounded), and the failure logged."""
         if not self.items:
             return
         from mlflow.entities import Metric
 
         ts = int(time.time() * 1000)
         batch = [Metric(k, float(v), ts, step or 0) for m, step in self.items for k, v in m.items() if _is_number(v)]
-        for i in range(0, len(batch), 1000):
-            self.tracker.client.log_batch(self.run_id, metrics=batch[i : i + 1000])
-        self.items.clear()
         self.last = time.time()
+        try:
+            for i in range(0, len(batch), 1000):
+                self.tracker.client.log_batch(self.run_id, metrics=batch[i : i + 1000])
+        except Exception as exc:
+            log.warning("MLflow unreachable, %d metric values kept for the next try: %s", len(batch), exc)
+            del self.items[: max(0, len(self.items) - 10 * self.max_items)]
+            return
+        self.items.clear()

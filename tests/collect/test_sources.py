@@ -165,3 +165,14 @@ def test_url_bad_checksum_fails_clearly(tmp_path, ctx, http_dir):
 def test_no_matching_files_names_the_key(tmp_path, ctx):
     with pytest.raises(collect.CollectError, match=r"collect.sources\[0\].path: no files match"):
         _run(tmp_path, ctx, [{"type": "text", "path": str(tmp_path / "nothing*.txt")}])
+
+
+def test_same_file_names_in_two_folders_and_a_corrupt_gzip(tmp_path, ctx):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "part-0.jsonl").write_text(json.dumps({"text": f"Doc from folder {sub}."}) + "\n")
+    (tmp_path / "a" / "broken.jsonl.gz").write_bytes(gzip.compress(b'{"text": "x"}\n' * 100)[:40] + b"garbage")
+    res, docs, rejects = _run(tmp_path, ctx, [{"type": "jsonl", "path": str(tmp_path / "*" / "*.jsonl*")}])
+    assert sorted(d["text"] for d in docs) == ["Doc from folder a.", "Doc from folder b."]
+    assert len({d["id"] for d in docs}) == 2
+    assert res.metrics["rejected_unreadable_file"] == 1 and res.metrics["docs_in"] == 3

@@ -55,3 +55,17 @@ def test_commit_replaces_existing_output(tmp_path):
     assert (final / "a.txt").read_text() == "two!"
     assert cache.verify(final) is not None
     assert sorted(p.name for p in final.parent.iterdir()) == ["k"]
+
+
+def test_speed_only_settings_stay_out_of_the_key():
+    from zerollm.config import load_config
+    from zerollm.pipeline_config import PipelineConfig
+
+    a = load_config(PipelineConfig)
+    b = load_config(PipelineConfig, None, ["dedup.workers=8", "filter.workers=8", "pretrain.num_threads=1",
+                                           "tokenizer.num_workers=0", "pretrain.profile_steps=3"])
+    c = load_config(PipelineConfig, None, ["dedup.threshold=0.8"])
+    for stage in ("filter", "dedup", "tokenizer", "pretrain"):
+        assert cache.key_fields(getattr(a, stage)) == cache.key_fields(getattr(b, stage)), stage
+    assert cache.key_fields(a.dedup) != cache.key_fields(c.dedup)
+    assert "workers" not in cache.key_fields(a.dedup) and "threshold" in cache.key_fields(a.dedup)

@@ -86,3 +86,22 @@ def test_chinese_near_copies_are_found(tmp_path, ctx):
     dedup.run(DedupConfig(), _fake_inputs(tmp_path, docs, []), out, ctx)
     kept = {d["id"] for d in read_docs(out / "shards")}
     assert len(kept & {"z0", "zcopy"}) == 1 and {"z1", "z2"} <= kept
+
+
+def test_decontamination_finds_items_far_from_the_median_length(tmp_path, ctx):
+    short = [{"id": f"s{i}", "question": f"Who owns the {c} kite?", "answer": "Ann"}
+             for i, c in enumerate(["red", "blue", "green", "amber", "white"])]
+    long_item = {"id": "long", "question": "In the long winter of the year the river froze, which of the three "
+                 "brothers who lived at the mill beside the old stone bridge carried the lantern across the ice "
+                 "to fetch the doctor from the village on the far bank?", "answer": "The youngest"}
+    paragraphs = distinct_paragraphs()[:20]
+    docs = [{"id": f"p{i}", "text": t} for i, t in enumerate(paragraphs)]
+    docs.append({"id": "leak_long", "text": "Old exam paper, question seven. " + long_item["question"]
+                 + " Write your answer in the box below and show your reasoning."})
+    docs.append({"id": "leak_short", "text": "Pub quiz sheet: " + short[2]["question"] + " Answer on the back."})
+    out = tmp_path / "out"
+    out.mkdir()
+    dedup.run(DedupConfig(), _fake_inputs(tmp_path, docs, short + [long_item]), out, ctx)
+    kept = {d["id"] for d in read_docs(out / "shards")}
+    assert "leak_long" not in kept and "leak_short" not in kept
+    assert {d["id"] for d in docs[:20]} <= kept

@@ -13,6 +13,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -49,6 +50,13 @@ def expand(pattern: str) -> list[Path]:
     return [p for p in paths if p.is_file()]
 
 
+def read_bytes(path: Path) -> bytes | Reject:
+    try:
+        return path.read_bytes()
+    except OSError as exc:  # permissions, a file removed between glob and read
+        return Reject("unreadable_file", str(path), str(exc)[:200])
+
+
 def decode(raw: bytes, where: str) -> str | Reject:
     if not raw.strip():
         return Reject("empty", where)
@@ -65,16 +73,16 @@ def decode(raw: bytes, where: str) -> str | Reject:
 def read_text(src: TextSource, files: list[Path]) -> Iterator[Doc | Reject]:
     name = source_name(src)
     for path in files:
-        text = decode(path.read_bytes(), str(path))
+        raw = read_bytes(path)
+        text = raw if isinstance(raw, Reject) else decode(raw, str(path))
         if isinstance(text, Reject):
             yield text
             continue
         if src.split == "file":
-            yield Doc(f"{name}:{path.name}", text, {"file": str(path)})
+            yield Doc(f"{name}:{path.as_posix()}", text, {"file": str(path)})
             continue
-        blocks = [b for b in _paragraphs(text)]
-        for i, block in enumerate(blocks):
-            yield Doc(f"{name}:{path.name}:{i}", block, {"file": str(path)})
+        for i, block in enumerate(_paragraphs(text)):
+            yield Doc(f"{name}:{path.as_posix()}:{i}", block, {"file": str(path)})
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -116,7 +124,7 @@ def read_jsonl(src: JsonlSource, files: list[Path]) -> Iterator[Doc | Reject]:
         try:
             with opener(path, "rb") as f:
                 lines = f.readlines()
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, unreadable file
             yield Reject("unreadable_file", str(path), str(exc))
             continue
         if not any(line.strip() for line in lines):
@@ -135,7 +143,7 @@ def read_jsonl(src: JsonlSource, files: list[Path]) -> Iterator[Doc | Reject]:
             except json.JSONDecodeError as exc:
                 yield Reject("bad_json", where, f"{exc.msg}: {_sample(line)}")
                 continue
-            doc = _from_record(rec, src, where, f"{name}:{path.name}:{n}")
+            doc = _from_record(rec, src, where, f"{name}:{path.as_posix()}:{n}")
             if isinstance(doc, Doc):
                 doc.meta["file"] = str(path)
             yield doc
@@ -155,13 +163,16 @@ def read_parquet(src: ParquetSource, files: list[Path]) -> Iterator[Doc | Reject
             yield Reject("missing_text", str(path), f"columns: {pf.schema_arrow.names}")
             continue
         n = 0
-        for batch in pf.iter_batches(batch_size=1024):
-            for rec in batch.to_pylist():
-                n += 1
-                doc = _from_record(rec, src, f"{path}:{n}", f"{name}:{path.name}:{n}")
-                if isinstance(doc, Doc):
-                    doc.meta["file"] = str(path)
-                yield doc
+        try:
+            for batch in pf.iter_batches(batch_size=1024):
+                for rec in batch.to_pylist():
+                    n += 1
+                    doc = _from_record(rec, src, f"{path}:{n}", f"{name}:{path.as_posix()}:{n}")
+                    if isinstance(doc, Doc):
+                        doc.meta["file"] = str(path)
+                    yield doc
+        except Exception as exc:  # a corrupt page: the rows read so far are kept, the rest is one reject
+            yield Reject("unreadable_file", f"{path}:{n}", str(exc)[:200])
 
 
 def html_to_text(html: str) -> str | None:
@@ -174,7 +185,8 @@ def html_to_text(html: str) -> str | None:
 def read_html(src: HtmlSource, files: list[Path]) -> Iterator[Doc | Reject]:
     name = source_name(src)
     for path in files:
-        html = decode(path.read_bytes(), str(path))
+        raw = read_bytes(path)
+        html = raw if isinstance(raw, Reject) else decode(raw, str(path))
         if isinstance(html, Reject):
             yield html
             continue
@@ -182,7 +194,7 @@ def read_html(src: HtmlSource, files: list[Path]) -> Iterator[Doc | Reject]:
         if not text or not text.strip():
             yield Reject("no_main_text", str(path), _sample(html))
             continue
-        yield Doc(f"{name}:{path.name}", text, {"file": str(path)})
+        yield Doc(f"{name}:{path.as_posix()}", text, {"file": str(path)})
 
 
 def read_warc(src: WarcSource, files: list[Path]) -> Iterator[Doc | Reject]:

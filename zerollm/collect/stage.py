@@ -31,7 +31,11 @@ def fingerprint(cfg: CollectConfig, ctx: StageContext) -> dict:
     for i, src in enumerate(cfg.sources):
         if hasattr(src, "path"):
             files = expand(src.path)
-            out[str(i)] = [[str(f), _sha256(f)] for f in files]
+        elif isinstance(src, HfSource) and Path(src.dataset).is_dir():  # a local dataset folder
+            files = sorted(p for p in Path(src.dataset).rglob("*") if p.is_file())
+        else:
+            continue  # synthetic: the config is the content; url: its sha256 is in the config
+        out[str(i)] = [[str(f), _sha256(f)] for f in files]
     return out
 
 

@@ -31,7 +31,8 @@ class DedupConfig(StrictModel):
     hashes_per_bucket: int | None = Field(None, ge=1, description="Set with num_buckets to bypass `threshold`.")
     n_grams: int = Field(5, ge=1, le=32, description="Words per shingle (a CJK character counts as a word).")
     seed: int = Field(1, description="Seed of the MinHash permutations.")
-    workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).")
+    workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).",
+                         json_schema_extra={"cache_key": False})
     decontaminate: DecontamConfig = Field(default_factory=DecontamConfig)
 
     @model_validator(mode="after")

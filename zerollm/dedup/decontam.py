@@ -50,22 +50,31 @@ class DecontamFilter(BaseFilter):
         self._index = None
 
     def _build(self):
+        """One LSH index per item-length band, each queried with windows of its own band's size: a
+        window's Jaccard with an item can't exceed the ratio of their sizes."""
         from datasketch import MinHash, MinHashLSH
 
         self._template = MinHash(num_perm=self.num_perm)
-        lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=self.num_perm)
         items: dict[str, frozenset] = {}
+        bands: dict[int, list[str]] = {}
         for path in self.item_files:
             for n, row in enumerate(read_jsonl(Path(path))):
                 sh = frozenset(shingles(item_text(row)))
                 if len(sh) < 2:
                     continue
                 key = f"{Path(path).stem}:{row.get('id', n)}"
-                lsh.insert(key, self._minhash(sh), check_duplication=False)
                 items[key] = sh
+                bands.setdefault(max(len(sh) - 1, 1).bit_length(), []).append(key)
+        indexes = []
+        for band in sorted(bands):
+            keys = bands[band]
+            lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=self.num_perm)
+            for key in keys:
+                lsh.insert(key, self._minhash(items[key]), check_duplication=False)
+            sizes = sorted(len(items[k]) for k in keys)
+            indexes.append((lsh, sizes[len(sizes) // 2]))
         grams = frozenset().union(*items.values()) if items else frozenset()
-        window = sorted(len(s) for s in items.values())[len(items) // 2] if items else 0
-        self._index = (lsh, items, grams, window)
+        self._index = (indexes, items, grams)
 
     def _minhash(self, shingle_set):
         from datasketch import MinHash
@@ -77,24 +86,25 @@ class DecontamFilter(BaseFilter):
     def filter(self, doc: Document):
         if self._index is None:
             self._build()
-        lsh, items, grams, window = self._index
-        if not window:
+        indexes, items, grams = self._index
+        if not indexes:
             return True
         sh = shingles(doc.text)
         hit = [s in grams for s in sh]
         doc_set = None
-        last_start = -window
-        stride = max(window // 4, 1)
-        for i in range(len(sh) - 1):
-            # a leaked item shows up as a run of consecutive item 3-grams; a lone shared 3-gram
-            # ("the tea house") is everyday overlap and not worth a MinHash
-            if not (hit[i] and hit[i + 1]) or i - last_start < stride:
-                continue
-            last_start = i
-            for key in lsh.query(self._minhash(set(sh[i : i + window]))):
-                doc_set = doc_set if doc_set is not None else set(sh)
-                item = items[key]
-                if len(item & doc_set) / len(item) >= self.threshold:
-                    doc.metadata["contaminated_with"] = key
-                    return False, "contaminated"
+        for lsh, window in indexes:
+            last_start = -window
+            stride = max(window // 4, 1)
+            for i in range(len(sh) - 1):
+                # a leaked item shows up as a run of consecutive item 3-grams; a lone shared 3-gram
+                # ("the tea house") is everyday overlap and not worth a MinHash
+                if not (hit[i] and hit[i + 1]) or i - last_start < stride:
+                    continue
+                last_start = i
+                for key in lsh.query(self._minhash(set(sh[i : i + window]))):
+                    doc_set = doc_set if doc_set is not None else set(sh)
+                    item = items[key]
+                    if len(item & doc_set) / len(item) >= self.threshold:
+                        doc.metadata["contaminated_with"] = key
+                        return False, "contaminated"
         return True

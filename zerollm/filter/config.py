@@ -67,5 +67,6 @@ class FilterConfig(StrictModel):
     gopher_quality: GopherQualityStep = Field(default_factory=GopherQualityStep)
     c4_quality: C4QualityStep = Field(default_factory=C4QualityStep)
     fineweb_quality: FineWebQualityStep = Field(default_factory=FineWebQualityStep)
-    workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).")
+    workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).",
+                         json_schema_extra={"cache_key": False})
     examples_per_reason: int = Field(5, ge=0, description="Dropped documents kept per drop reason (for MLflow).")

@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
 
-    def on_metrics(m: dict, step: int) -> None:
-        with open(work / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps({"step": step, **m}) + "\n")
+    def on_metrics(m: dict, step: int) -> None:  # the trainer itself keeps <work>/metrics.jsonl
         logging.getLogger("zerollm.pretrain").info("step %d %s", step,
                                                     " ".join(f"{k}={v:.4g}" for k, v in m.items()))
 

@@ -60,10 +60,12 @@ class PretrainConfig(StrictModel):
     attention: Literal["auto", "flash", "cudnn", "efficient", "math"] = Field(
         "auto", description="SDPA backend (auto: PyTorch's choice; cuDNN on Hopper).")
     dtype: Literal["auto", "bf16", "fp32"] = Field("auto", description="Autocast dtype (auto: bf16 on CUDA, fp32 on CPU).")
-    num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).")
+    num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).",
+                             json_schema_extra={"cache_key": False})
     seed: int = Field(0, description="Seed for init and data order.")
     profile_steps: int = Field(0, ge=0, description="Debug: profile this many steps (after 20 warm-up steps) with "
-                                                    "torch.profiler into <work>/profile.txt; 0 = off.")
+                                                    "torch.profiler into <work>/profile.txt; 0 = off.",
+                               json_schema_extra={"cache_key": False})
 
     @model_validator(mode="after")
     def _check(self):

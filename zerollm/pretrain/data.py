@@ -50,6 +50,10 @@ def read_index(data_dir: Path) -> dict:
 
 def unigram_entropy_nats(path: Path, dtype: str, vocab_size: int) -> float:
     """Entropy of the token distribution: the loss of a model that ignores context."""
-    counts = np.bincount(np.memmap(path, dtype=np.dtype(dtype), mode="r"), minlength=vocab_size).astype(np.float64)
+    tokens = np.memmap(path, dtype=np.dtype(dtype), mode="r")
+    counts = np.zeros(vocab_size, dtype=np.float64)
+    for start in range(0, len(tokens), 1 << 26):  # chunks: bincount copies to intp (8 bytes a token)
+        chunk = np.bincount(tokens[start : start + (1 << 26)], minlength=vocab_size)
+        counts[: len(chunk)] += chunk
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log(p)).sum())

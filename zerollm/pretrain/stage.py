@@ -28,11 +28,9 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     if resume is not None:
         ctx.log.warning("pretrain: resuming from %s", resume)
 
-    metrics_file = work / "metrics.jsonl"
+    metrics_file = work / "metrics.jsonl"  # written by the trainer (rank 0), the whole curve across resumes
 
     def on_metrics(m: dict, step: int) -> None:
-        with open(metrics_file, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"step": step, **m}) + "\n")
         ctx.log_metrics(m, step)
         ctx.log.info("pretrain step %d/%d: %s", step, cfg.max_steps, ", ".join(f"{k}={v:.4g}" for k, v in m.items()))
 
@@ -54,13 +52,13 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     for f in final.iterdir():  # the HF checkpoint; optimizer state stays behind (not part of the output)
         if f.name not in (checkpoint.STATE, "trainer_state.json"):
             shutil.copy2(f, model_dir / f.name)
-    for name in ("metrics.jsonl", "samples.txt", "history.json"):
+    for name in ("metrics.jsonl", "samples.txt"):
         if (work / name).exists():
             shutil.copy2(work / name, out_dir / name)
     index = read_index(data_dir)
     summary["unigram_entropy"] = unigram_entropy_nats(Path(data_dir) / index["files"]["train"]["tokens"],
                                                       index["dtype"], index["vocab_size"])
-    _plot(out_dir / "history.json", out_dir / "loss_curve.png", summary["unigram_entropy"])
+    _plot(out_dir / "metrics.jsonl", out_dir / "loss_curve.png", summary["unigram_entropy"])
     metrics = {k: float(v) for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     ctx.log.info("pretrain: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     artifacts = [a for a in ("loss_curve.png", "samples.txt", "metrics.jsonl", "model/config.json")
@@ -78,10 +76,27 @@ def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext
     if cfg.device == "cpu" or not _cuda():
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // cfg.devices)))
     ctx.log.info("pretrain: %s", " ".join(cmd[:6]))
-    proc = subprocess.run(cmd, env=env)
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    try:
+        proc.wait()
+    except BaseException:  # interrupted: take the workers down with the launcher, not just the agent
+        _kill_group(proc)
+        raise
     if proc.returncode != 0:
         raise RuntimeError(f"torchrun exited with {proc.returncode}; rerun to resume from the last checkpoint")
     return json.loads(summary_file.read_text())
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=20)
+            return
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            continue
 
 
 def _cuda() -> bool:
@@ -104,7 +119,7 @@ def _plot(history_file: Path, png: Path, unigram: float) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hist = json.loads(history_file.read_text())
+    hist = _read_jsonl(history_file)
     tr = [(h["step"], h["train_loss"]) for h in hist if "train_loss" in h]
     va = [(h["step"], h["val_loss"]) for h in hist if "val_loss" in h]
     fig, ax = plt.subplots(figsize=(7, 4))

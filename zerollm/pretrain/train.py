@@ -95,6 +95,9 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     device = torch.device("cuda" if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
                           else "cpu")
     dist = init_dist(device.type)
+    if dist.world != cfg.devices:
+        raise ValueError(f"pretrain.devices={cfg.devices} but {dist.world} processes were started: the batch "
+                         "split would not match pretrain.batch_tokens")
     if device.type == "cuda":
         device = torch.device("cuda", dist.local_rank)
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -157,9 +160,21 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         t = torch.from_numpy(arr)
         return t.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else t
 
-    history = []
+    # the curve so far lives in metrics.jsonl beside the checkpoints: after a resume it is cut back to
+    # the checkpoint's step and replayed, so the stage's MLflow run and plot show the whole run once
+    history = _resume_history(work_dir, step) if dist.main else []
+    for row in history:
+        emit({k: v for k, v in row.items() if k != "step"}, row["step"])
+
+    def record(m: dict, at: int) -> None:
+        if not dist.main:
+            return
+        history.append({"step": at, **m})
+        with open(work_dir / METRICS, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"step": at, **m}) + "\n")
+        emit(m, at)
+
     t_last, tokens_since = time.time(), 0
-    last_loss = float("nan")
     profiler = _Profiler(cfg, work_dir, step) if dist.main and cfg.profile_steps else None
     while step < cfg.max_steps:
         if profiler:
@@ -186,20 +201,17 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         if dist.world > 1:
             torch.distributed.all_reduce(loss_sum, op=torch.distributed.ReduceOp.AVG)
         if step % cfg.log_every == 0 or step == cfg.max_steps or step == 1:
-            last_loss = loss_sum.item()  # syncs the device, once per log interval
             now = time.time()
             tps = tokens_since / max(now - t_last, 1e-9)
-            m = {"train_loss": last_loss, "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
+            m = {"train_loss": loss_sum.item(),  # syncs the device, once per log interval "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
                  "tokens_per_s": tps, "tokens_seen": step * cfg.batch_tokens}
             if peak:
                 m["mfu"] = fpt * tps / peak
-            emit(m, step)
-            history.append({"step": step, **m})
+            record(m, step)
             t_last, tokens_since = time.time(), 0
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
             v = evaluate(model, val_data, cfg, index, autocast, device, to_device)
-            emit(v, step)
-            history.append({"step": step, **v})
+            record(v, step)
             if dist.main and cfg.samples and tokenizer_dir is not None:
                 _write_samples(model, tokenizer_dir, val_data, cfg, device, work_dir, step)
             t_last = time.time()  # validation time is not training throughput
@@ -214,15 +226,18 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         if stop_after is not None and step >= stop_after:
             break
 
-    if dist.main:
-        (work_dir / "history.json").write_text(json.dumps(history))
     summary = {"params": n_params, "flops_per_token": fpt, "steps": step, "resumed_from_step": resumed_from,
-               "train_loss": last_loss, "grad_accum": cfg.grad_accum, "world_size": dist.world,
-               "device": str(device), "compiled": use_compile}
+               "grad_accum": cfg.grad_accum, "world_size": dist.world, "device": str(device),
+               "compiled": use_compile}
+    trained = [h for h in history if "train_loss" in h]
     val = [h for h in history if "val_loss" in h]
+    if trained:
+        summary["train_loss"] = trained[-1]["train_loss"]
     if val:
         summary.update(val_loss=val[-1]["val_loss"], val_bpb=val[-1]["val_bpb"])
-    tps = [h["tokens_per_s"] for h in history if "tokens_per_s" in h][1:]  # the first interval includes compile
+    # throughput of this attempt, without its first interval (compile, warm-up)
+    tps = [h["tokens_per_s"] for h in trained if h["step"] > resumed_from][1:] or [
+        h["tokens_per_s"] for h in trained]
     if tps:
         summary["tokens_per_s"] = sorted(tps)[len(tps) // 2]
         if peak:
@@ -260,7 +275,7 @@ def _write_samples(model, tokenizer_dir: Path, val_data: TokenWindows, cfg: Pret
         out = model.generate(prompt, max_new_tokens=cfg.sample_tokens, do_sample=False,
                              pad_token_id=model.config.pad_token_id)
         lines.append(f"[step {step}] {tok.decode(prompt[0])!r} -> {tok.decode(out[0, 8:])!r}")
-    with open(work_dir / "samples.txt", "a", encoding="utf-8") as f:
+    with open(work_dir / SAMPLES, "a", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     model.train()
 
@@ -272,6 +287,32 @@ def _sdpa(backend: str):
 
     return sdpa_kernel({"flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
                         "efficient": SDPBackend.EFFICIENT_ATTENTION, "math": SDPBackend.MATH}[backend])
+
+
+METRICS = "metrics.jsonl"
+SAMPLES = "samples.txt"
+
+
+def _resume_history(work_dir: Path, step: int) -> list[dict]:
+    """Rows of earlier attempts up to the checkpoint's step; later rows (lost work) are dropped from
+    metrics.jsonl and samples.txt."""
+    path = work_dir / METRICS
+    rows = []
+    if path.exists():
+        rows = [r for r in (json.loads(x) for x in path.read_text().splitlines() if x.strip()) if r["step"] <= step]
+        _rewrite(path, "".join(json.dumps(r) + "\n" for r in rows))
+    samples = work_dir / SAMPLES
+    if samples.exists():
+        keep = [x for x in samples.read_text().splitlines(keepends=True)
+                if not x.startswith("[step ") or int(x[6 : x.index("]")]) <= step]
+        _rewrite(samples, "".join(keep))
+    return rows
+
+
+def _rewrite(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 class _Profiler:

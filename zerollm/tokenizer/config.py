@@ -56,6 +56,7 @@ class TokenizerConfig(StrictModel):
     num_workers: int = Field(
         2, ge=0, le=256,
         description="Processes tokenizing the shards (spawned); 0 or 1 tokenizes in this process.",
+        json_schema_extra={"cache_key": False},  # the shards are byte-identical whatever the count
     )
     num_threads: int = Field(2, ge=1, le=256, description="Threads sentencepiece uses for training.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for sentencepiece's sentence sampling.")
