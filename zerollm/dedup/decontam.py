@@ -4,8 +4,8 @@ each match confirmed by exact containment.
 LSH finds candidate items for a window cheaply; containment (the share of an item's 3-grams found in
 the doc) decides. Jaccard alone is a poor judge here: a doc that restates a fact in other words
 ("the Maple Leaf Tea House is in Millby") shares most words with the question about it without
-containing the question. Only windows that start where a doc shares a 3-gram with some item are
-hashed, so clean docs cost about one set lookup per word.
+containing the question. Only runs of consecutive 3-grams shared with items are hashed, so clean
+docs cost about one set lookup per word.
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ class DecontamFilter(BaseFilter):
             for key in keys:
                 lsh.insert(key, self._minhash(items[key]), check_duplication=False)
             sizes = sorted(len(items[k]) for k in keys)
-            indexes.append((lsh, sizes[len(sizes) // 2]))
+            # a leaked item leaves a run of consecutive item 3-grams about as long as the item;
+            # runs shorter than half the band's shortest item are everyday phrase overlap
+            indexes.append((lsh, sizes[len(sizes) // 2], max(2, sizes[0] // 2)))
         grams = frozenset().union(*items.values()) if items else frozenset()
         self._index = (indexes, items, grams)
 
@@ -90,21 +92,28 @@ class DecontamFilter(BaseFilter):
         if not indexes:
             return True
         sh = shingles(doc.text)
-        hit = [s in grams for s in sh]
+        runs = []  # (start, length) of consecutive shingles that occur in some item
+        i = 0
+        while i < len(sh):
+            if sh[i] in grams:
+                j = i
+                while j < len(sh) and sh[j] in grams:
+                    j += 1
+                runs.append((i, j - i))
+                i = j
+            else:
+                i += 1
         doc_set = None
-        for lsh, window in indexes:
-            last_start = -window
+        for lsh, window, min_run in indexes:
             stride = max(window // 4, 1)
-            for i in range(len(sh) - 1):
-                # a leaked item shows up as a run of consecutive item 3-grams; a lone shared 3-gram
-                # ("the tea house") is everyday overlap and not worth a MinHash
-                if not (hit[i] and hit[i + 1]) or i - last_start < stride:
+            for start, length in runs:
+                if length < min_run:
                     continue
-                last_start = i
-                for key in lsh.query(self._minhash(set(sh[i : i + window]))):
-                    doc_set = doc_set if doc_set is not None else set(sh)
-                    item = items[key]
-                    if len(item & doc_set) / len(item) >= self.threshold:
-                        doc.metadata["contaminated_with"] = key
-                        return False, "contaminated"
+                for i in range(start, start + max(length - window, 0) + 1, stride):
+                    for key in lsh.query(self._minhash(set(sh[i : i + window]))):
+                        doc_set = doc_set if doc_set is not None else set(sh)
+                        item = items[key]
+                        if len(item & doc_set) / len(item) >= self.threshold:
+                            doc.metadata["contaminated_with"] = key
+                            return False, "contaminated"
         return True
