@@ -135,7 +135,7 @@ def verify(out_dir: Path, check_hash: bool = True) -> Manifest | None:
 def new_tmp_dir(final: Path) -> Path:
     """A fresh sibling directory to write into; leftovers of killed runs are swept first."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(f"{final.name}.tmp-*"):
+    for stale in [*final.parent.glob(f"{final.name}.tmp-*"), *final.parent.glob(f"{final.name}.old-*")]:
         pid = stale.name.rsplit("-", 1)[-1]
         if not pid.isdigit() or not _alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)

@@ -7,7 +7,6 @@ Reject, which is what lets the collect stage check `in = out + rejected`.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import logging
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from zerollm.cache import sha256_file
 from zerollm.collect.config import (
     HfSource, HtmlSource, JsonlSource, ParquetSource, TextSource, UrlSource, WarcSource, source_name,
 )
@@ -235,7 +235,7 @@ def download(src: UrlSource, cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     suffix = "".join(Path(src.url.split("?")[0]).suffixes[-2:]) or ".bin"
     target = cache_dir / f"{src.sha256.lower()}{suffix}"
-    if target.is_file() and _sha256(target) == src.sha256.lower():
+    if target.is_file() and sha256_file(target) == src.sha256.lower():
         log.info("download cache hit: %s", target)
         return target
     last_err: Exception | None = None
@@ -245,7 +245,7 @@ def download(src: UrlSource, cache_dir: Path) -> Path:
             with urllib.request.urlopen(src.url, timeout=src.timeout_s) as resp, open(part, "wb") as out:
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
-            digest = _sha256(part)
+            digest = sha256_file(part)
             if digest != src.sha256.lower():
                 part.unlink(missing_ok=True)
                 raise ChecksumError(f"sha256 mismatch for {src.url}: expected {src.sha256.lower()}, got {digest}")
@@ -270,14 +270,6 @@ class DownloadError(RuntimeError):
 
 class ChecksumError(DownloadError):
     pass
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 _LOCAL_READERS = {"text": read_text, "jsonl": read_jsonl, "parquet": read_parquet, "html": read_html,

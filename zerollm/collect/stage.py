@@ -7,11 +7,11 @@ are sampled to rejects.jsonl, and `in = out + rejected` is asserted before the s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from zerollm.cache import sha256_file
 from zerollm.collect.config import CollectConfig, HfSource, SyntheticConfig, UrlSource, source_name
 from zerollm.collect.sources import Doc, Reject, expand, read_hf, read_local, read_url
 from zerollm.io.shards import ShardWriter, write_jsonl
@@ -35,16 +35,8 @@ def fingerprint(cfg: CollectConfig, ctx: StageContext) -> dict:
             files = sorted(p for p in Path(src.dataset).rglob("*") if p.is_file())
         else:
             continue  # synthetic: the config is the content; url: its sha256 is in the config
-        out[str(i)] = [[str(f), _sha256(f)] for f in files]
+        out[str(i)] = [[str(f), sha256_file(f)] for f in files]
     return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
