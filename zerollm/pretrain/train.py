@@ -198,9 +198,9 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         optimizer.zero_grad(set_to_none=True)
         step += 1
         tokens_since += cfg.batch_tokens
-        if dist.world > 1:
-            torch.distributed.all_reduce(loss_sum, op=torch.distributed.ReduceOp.AVG)
         if step % cfg.log_every == 0 or step == cfg.max_steps or step == 1:
+            if dist.world > 1:  # same condition on every rank, so only logged steps pay for the collective
+                torch.distributed.all_reduce(loss_sum, op=torch.distributed.ReduceOp.AVG)
             now = time.time()
             tps = tokens_since / max(now - t_last, 1e-9)
             m = {"train_loss": loss_sum.item(),  # syncs the device, once per log interval "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
