@@ -63,7 +63,7 @@ def run(
         elif event == "done":
             o = payload
             tag = "[green]cached[/]" if o.cache_hit else "[cyan]ran[/]"
-            shown = ", ".join(f"{k}={_fmt(v)}" for k, v in list(o.metrics.items())[:4])
+            shown = ", ".join(f"{k}={_fmt(v)}" for k, v in _headline(o.metrics)[:4])
             console.print(f"  {tag} {o.stage:<10} {o.seconds:7.1f}s  {shown}")
 
     pipeline_mod.listeners.append(on_event)
@@ -78,6 +78,14 @@ def run(
         status.stop()
         pipeline_mod.listeners.remove(on_event)
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
+
+
+HEADLINE = ("qa_exact_match", "qa_mc_accuracy", "qa_exact_match_seen")  # a model stage's numbers that matter
+
+
+def _headline(metrics: dict) -> list[tuple[str, object]]:
+    first = [(k, metrics[k]) for k in HEADLINE if k in metrics]
+    return first + [(k, v) for k, v in metrics.items() if k not in HEADLINE]
 
 
 def _fmt(v) -> str:

@@ -9,6 +9,8 @@ from zerollm.config import StrictModel
 from zerollm.dedup.config import DedupConfig
 from zerollm.filter.config import FilterConfig
 from zerollm.pretrain.config import PretrainConfig
+from zerollm.rlhf.config import RlhfConfig
+from zerollm.sft.config import SftConfig
 from zerollm.tokenizer.config import TokenizerConfig
 from zerollm.tracking import TrackingConfig
 
@@ -20,4 +22,6 @@ class PipelineConfig(StrictModel):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
+    sft: SftConfig = Field(default_factory=SftConfig)
+    rlhf: RlhfConfig = Field(default_factory=RlhfConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)

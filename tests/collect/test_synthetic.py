@@ -67,9 +67,9 @@ def test_deterministic_and_seed_dependent():
     assert a == b
     c = generate(cfg.model_copy(update={"seed": 1}))
     assert [d["text"] for d in c.docs] != [d["text"] for d in a.docs]
-    assert [q["question"] for q in c.eval_qa] != [q["question"] for q in a.eval_qa]
+    assert [q["question"] for q in c.eval] != [q["question"] for q in a.eval]
     # a bigger corpus of the same world keeps the held-out set
-    assert generate(cfg.model_copy(update={"target_mb": 0.6})).eval_qa == a.eval_qa
+    assert generate(cfg.model_copy(update={"target_mb": 0.6})).eval == a.eval
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -136,17 +136,17 @@ def test_large_target_gives_enough_docs():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_eval_is_held_out_but_contaminated_docs_leak_it(lang, en, zh):
     data = en if lang == "en" else zh
-    assert len(data.eval_qa) == 200
-    questions = [q["question"] for q in data.eval_qa]
+    assert len(data.eval) == 200 + 60  # n_eval held-out items, then n_eval_seen items about training facts
+    questions = [q["question"] for q in data.eval]
     assert len(set(questions)) == len(questions)
     kinds = _by_kind(data)
     not_leaking = "\n\x00\n".join(d["text"] for k in KINDS - {"contaminated"} for d, _ in kinds[k])
-    for q in data.eval_qa:
+    for q in data.eval:
         assert q["question"] not in not_leaking
         assert f"{q['question']} {q['answer']}" not in not_leaking
         assert 0 < len(q["answer"]) <= 30 and q["fact"]
     for d, _ in kinds["contaminated"]:
-        leaked = [q for q in data.eval_qa if q["question"] in d["text"]]
+        leaked = [q for q in data.eval if q["question"] in d["text"]]
         assert len(leaked) >= 2
         assert all(q["answer"] in d["text"] for q in leaked)
 
@@ -157,34 +157,65 @@ def test_eval_facts_are_taught_by_clean_docs(lang, en, zh):
     world = build_world(0, 40, lang)
     facts = {f.fid: f for f in world.facts}
     clean = [d["text"].lower() for d, _ in _by_kind(data)["clean"]]
-    for q in data.eval_qa:
+    for q in data.eval:
         f = facts[q["fact"]]
         assert q["answer"] == world.answer(f)
         anchor, ans = world.anchor(f).lower(), q["answer"].lower()
         assert sum(anchor in t and ans in t for t in clean) >= 5, q
 
 
+def _tasks(cfg: SyntheticConfig) -> tuple:
+    world = build_world(cfg.seed, cfg.n_entities, cfg.language)
+    cls = ChineseRenderer if cfg.language == "zh" else EnglishRenderer
+    lang = cfg.language
+    return world, build_tasks(world, cls(world, rng_for("render", cfg.seed, lang, cfg.n_entities, "tasks")), cfg)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_sft_and_preference_agree_with_the_world(lang, en, zh):
     data = en if lang == "en" else zh
-    cfg = SyntheticConfig(language=lang)
-    world = build_world(cfg.seed, cfg.n_entities, lang)
-    cls = ChineseRenderer if lang == "zh" else EnglishRenderer
-    _, sft, pref, sft_facts = build_tasks(world, cls(world, rng_for("render", 0, lang, 40, "tasks")), cfg)
-    assert sft == data.sft and pref == data.preference
-    assert len(sft) == 500 and len(pref) == 300
-    evq = {q["question"] for q in data.eval_qa}
+    world, tasks = _tasks(SyntheticConfig(language=lang))
+    sft, pref = tasks.sft, tasks.preference
+    assert sft == data.sft and pref == data.preference and tasks.prompts == data.prompts
+    assert len(sft) == 500 and len(pref) == 300 and len(tasks.prompts) == 300
+    # SFT teaches the eval question templates too; no training row asks an eval question about a held-out fact
+    evq = {q["question"] for q in data.eval if q["fact"] in tasks.heldout}
+    assert len(evq) >= 150
     facts = {f.fid: f for f in world.facts}
-    for item, fid in zip(sft, sft_facts):
+    for item in sft:
         user, bot = item["messages"]
         assert user["role"] == "user" and bot["role"] == "assistant"
         assert user["content"] not in evq and bot["content"]
-        if fid:
+        assert item["facts"]
+        for fid in item["facts"]:
             assert world.answer(facts[fid]) in bot["content"]
     for p in pref:
         assert p["prompt"][0]["content"] not in evq
         assert p["chosen"][0]["content"] != p["rejected"][0]["content"]
-    assert len({i["id"] for i in sft + pref + data.eval_qa}) == len(sft) + len(pref) + len(data.eval_qa)
+        assert world.answer(facts[p["facts"][0]]) in p["chosen"][0]["content"]
+    for p in tasks.prompts:
+        assert p["prompt"][0]["content"] not in evq
+        assert p["answer"] == world.answer(facts[p["facts"][0]])
+    rows = sft + pref + tasks.prompts + data.eval
+    assert len({i["id"] for i in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_post_training_data_never_states_held_out_facts(lang):
+    cfg = SyntheticConfig(language=lang)
+    _, tasks = _tasks(cfg)
+    assert tasks.heldout and tasks.train and not tasks.heldout & tasks.train
+    for row in tasks.sft + tasks.preference + tasks.prompts:
+        assert row["facts"] and not set(row["facts"]) & tasks.heldout, row
+    assert len(tasks.eval) == cfg.n_eval + cfg.n_eval_seen
+    held, seen = tasks.eval[: cfg.n_eval], tasks.eval[cfg.n_eval :]
+    assert all(q["fact"] in tasks.heldout for q in held)
+    assert all(q["fact"] in tasks.train for q in seen)
+    taught = {f for row in tasks.sft for f in row["facts"]}
+    assert all(q["fact"] in taught for q in seen)  # "seen" really means SFT stated it
+    for q in tasks.eval:
+        assert len(q["choices"]) == 4 and len(set(q["choices"])) == 4
+        assert q["answer"] in q["choices"] and q["category"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -225,10 +256,10 @@ def test_chinese_is_chinese(zh):
         latin = sum(c.isascii() and c.isalpha() for c in chars)
         assert cjk / len(chars) >= 0.7 and latin == 0  # the rest: Chinese punctuation and digits
         assert "。" in text and " " not in text
-    assert all(q["question"].endswith("？") for q in zh.eval_qa)
+    assert all(q["question"].endswith("？") for q in zh.eval)
 
 
 def test_smallest_world_works():
     data = generate(SyntheticConfig(n_entities=8, target_mb=0.2, n_eval=500))
-    assert 0 < len(data.eval_qa) < 500  # capped by the number of (fact, phrasing) pairs
+    assert 0 < len(data.eval) < 500  # capped by the number of (fact, phrasing) pairs
     assert {t["kind"] for t in data.truth} == KINDS

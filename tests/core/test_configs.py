@@ -21,7 +21,17 @@ def test_gpu_124m_recipe():
     assert 1.0e9 <= p.batch_tokens * p.max_steps <= 2.0e9 and p.grad_accum == 8
 
 
-def test_tiny_recipe_is_the_cpu_default():
-    cfg = load_config(PipelineConfig, REPO / "configs" / "tiny.yaml")
-    assert cfg.pretrain.preset == "tiny" and cfg.pretrain.device == "auto"
-    assert cfg.pretrain.batch_tokens * cfg.pretrain.max_steps <= 1.0e6  # minutes on 2 cores (docs/benchmarks.md)
+@pytest.mark.parametrize("name", ["tiny.yaml", "tiny-zh.yaml"])
+def test_tiny_recipes_are_the_cpu_default(name):
+    cfg = load_config(PipelineConfig, REPO / "configs" / name)
+    p = cfg.pretrain
+    assert p.shape.n_layer * p.shape.d_model ** 2 <= 1.0e6 and p.device == "auto"
+    assert p.batch_tokens * p.max_steps <= 4.2e6  # ~7 minutes on 2 cores (docs/benchmarks.md)
+    assert cfg.rlhf.method == "dpo" and cfg.sft.lora.enabled is False
+
+
+def test_gpu_recipe_takes_chat_data_from_the_hub():
+    cfg = load_config(PipelineConfig, REPO / "configs" / "gpu-124m.yaml")
+    assert cfg.collect.sft[0].dataset == "HuggingFaceH4/ultrachat_200k"
+    assert cfg.collect.preference[0].dataset == "HuggingFaceH4/ultrafeedback_binarized"
+    assert cfg.sft.max_length <= cfg.pretrain.seq_len

@@ -37,7 +37,7 @@ def test_real_prose_with_planted_copies_until_dedup(tmp_path):
 def _fake_inputs(tmp_path, docs, eval_items):
     collect = tmp_path / "collect"
     (collect / "datasets").mkdir(parents=True)
-    with open(collect / "datasets" / "eval_qa.jsonl", "w") as f:
+    with open(collect / "datasets" / "eval.jsonl", "w") as f:
         for row in eval_items:
             f.write(json.dumps(row) + "\n")
     filt = tmp_path / "filter"

@@ -19,14 +19,17 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
-STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain"]
-# the tiny recipe trains for minutes; these tests only need a few real steps of it
-FAST = ["--set", "pretrain.max_steps=6", "--set", "pretrain.warmup_steps=2", "--set", "pretrain.batch_tokens=4096", "--set", "pretrain.eval_every=3",
-        "--set", "pretrain.checkpoint_every=3", "--set", "pretrain.log_every=1", "--set", "pretrain.samples=1"]
+STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain", "sft", "rlhf"]
+# the tiny recipe trains for minutes; these tests only need a few real steps of each training stage
+FAST = [f"--set={s}" for s in (
+    "pretrain.max_steps=6", "pretrain.warmup_steps=2", "pretrain.eval_every=3", "pretrain.checkpoint_every=3",
+    "pretrain.log_every=1", "pretrain.samples=1", "pretrain.probe.max_items=16",
+    "sft.max_steps=4", "sft.checkpoint_every=2", "sft.log_every=1", "sft.probe.max_items=16",
+    "rlhf.max_steps=2", "rlhf.onpolicy.prompts=8", "rlhf.probe.max_items=16", "rlhf.max_completion_length=12")]
 
 
 def zerollm(*args, env=None, check=True):
-    if args and args[0] == "run":
+    if args and args[0] == "run" and FAST[0] not in args:
         args = (*args, *FAST)
     proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
     if check and proc.returncode != 0:
@@ -140,10 +143,11 @@ def test_kill_9_during_dedup_then_rerun_recovers(workdir):
     assert not list(dedup_root.glob("*.tmp-*")), "the killed run's temporary directory was not swept"
 
 
-def test_changed_pretrain_setting_reruns_pretrain_only(workdir):
+def test_changed_pretrain_setting_reruns_pretrain_and_what_follows(workdir):
     zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "pretrain.lr=0.002")
     st = status(workdir)
-    assert all(st[s]["cache_hit"] for s in STAGES[:-1]) and not st["pretrain"]["cache_hit"]
+    assert all(st[s]["cache_hit"] for s in STAGES[:4])
+    assert not any(st[s]["cache_hit"] for s in ("pretrain", "sft", "rlhf"))
 
 
 def test_kill_9_during_pretrain_resumes_from_checkpoint(workdir):
@@ -170,6 +174,49 @@ def test_kill_9_during_pretrain_resumes_from_checkpoint(workdir):
     m = st["pretrain"]["metrics"]
     assert m["resumed_from_step"] >= first and m["steps"] == 12
     assert not list(root.glob("*.work")), "scratch checkpoints are removed once the stage is committed"
+
+
+def test_probe_metrics_at_every_model_stage(workdir):
+    st = status(workdir)
+    for stage in ("pretrain", "sft", "rlhf"):
+        m = st[stage]["metrics"]
+        assert {"qa_mc_accuracy", "qa_mc_chance", "qa_exact_match", "qa_exact_match_seen"} <= set(m), stage
+    table = [json.loads(line) for line in (Path(st["rlhf"]["dir"]) / "probe.jsonl").read_text().splitlines()]
+    assert {"question", "gold", "answer_pretrain", "answer_sft", "answer_rlhf"} <= set(table[0])
+
+
+def test_kill_9_during_sft_resumes_from_checkpoint(workdir):
+    args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST,
+            "--set", "sft.max_steps=40"]  # after FAST: the later --set wins
+    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    root = workdir / "stages" / "sft"
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and not list(root.glob("*.work/checkpoint-*/trainer_state.json")):
+            assert proc.poll() is None, "run ended before sft wrote a checkpoint"
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    ckpts = sorted(root.glob("*.work/checkpoint-*/trainer_state.json"))
+    assert ckpts, "no checkpoint before the kill"
+    first = min(int(c.parent.name.split("-")[1]) for c in ckpts)
+    proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    st = status(workdir)
+    assert all(st[s]["cache_hit"] for s in STAGES[:5]), "every stage up to pretrain is reused"
+    m = st["sft"]["metrics"]
+    assert m["resumed_from_step"] >= first and m["steps"] == 40
+    assert not list(root.glob("*.work")), "scratch checkpoints are removed once the stage is committed"
+
+
+def test_other_rlhf_method_reruns_rlhf_only(workdir):
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST, "--set", "sft.max_steps=40",
+            "--set", "rlhf.method=grpo")
+    st = status(workdir)
+    assert all(st[s]["cache_hit"] for s in STAGES[:6]) and not st["rlhf"]["cache_hit"]
+    assert "reward_mean" in st["rlhf"]["metrics"] and "qa_exact_match" in st["rlhf"]["metrics"]
 
 
 def test_bad_config_fails_before_running(workdir):

@@ -1,4 +1,5 @@
 """Readers for every source type. Each yields `Doc` or `Reject`; nothing here raises on bad data.
+Dataset sources (sft, eval, ...) share the record readers and yield raw `Record`s for chat.py.
 
 Each unit a reader looks at (a line, a file, a record, a paragraph) becomes exactly one Doc or one
 Reject, which is what lets the collect stage check `in = out + rejected`.
@@ -19,7 +20,8 @@ from typing import Any, Iterator
 
 from zerollm.cache import sha256_file
 from zerollm.collect.config import (
-    HfSource, HtmlSource, JsonlSource, ParquetSource, TextSource, UrlSource, WarcSource, source_name,
+    HfRows, HfSource, HtmlSource, JsonlRows, JsonlSource, ParquetRows, ParquetSource, TextSource, UrlRows, UrlSource,
+    WarcSource, source_name,
 )
 
 log = logging.getLogger("zerollm.collect")
@@ -37,6 +39,15 @@ class Reject:
     reason: str
     where: str
     sample: str = ""
+
+
+@dataclass
+class Record:
+    """One raw row of a structured file or dataset, before it becomes a Doc or a dataset row."""
+    value: Any  # what the line/record parsed to: usually a dict, anything for malformed input
+    where: str  # file:line or dataset[n], for rejects
+    id: str  # derived id, used when the row carries none
+    file: str | None = None
 
 
 def _sample(data: bytes | str, n: int = 200) -> str:
@@ -115,64 +126,83 @@ def _from_record(rec: Any, src, where: str, fallback_id: str) -> Doc | Reject:
     return Doc(doc_id, text, {})
 
 
-def read_jsonl(src: JsonlSource, files: list[Path]) -> Iterator[Doc | Reject]:
+def jsonl_records(path: Path, name: str) -> Iterator[Record | Reject]:
+    """Every non-blank line of a .jsonl or .jsonl.gz file as a Record, or a Reject saying why not."""
     import gzip
 
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            lines = f.readlines()
+    except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, unreadable file
+        yield Reject("unreadable_file", str(path), str(exc))
+        return
+    if not any(line.strip() for line in lines):
+        yield Reject("empty", str(path))
+        return
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{n}"
+        line = decode(raw, where)
+        if isinstance(line, Reject):
+            yield line
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Reject("bad_json", where, f"{exc.msg}: {_sample(line)}")
+            continue
+        yield Record(rec, where, f"{name}:{path.as_posix()}:{n}", str(path))
+
+
+def read_jsonl(src: JsonlSource, files: list[Path]) -> Iterator[Doc | Reject]:
     name = source_name(src)
     for path in files:
-        opener = gzip.open if path.suffix == ".gz" else open
-        try:
-            with opener(path, "rb") as f:
-                lines = f.readlines()
-        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, unreadable file
-            yield Reject("unreadable_file", str(path), str(exc))
-            continue
-        if not any(line.strip() for line in lines):
-            yield Reject("empty", str(path))
-            continue
-        for n, raw in enumerate(lines, 1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{n}"
-            line = decode(raw, where)
-            if isinstance(line, Reject):
-                yield line
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Reject("bad_json", where, f"{exc.msg}: {_sample(line)}")
-                continue
-            doc = _from_record(rec, src, where, f"{name}:{path.as_posix()}:{n}")
-            if isinstance(doc, Doc):
-                doc.meta["file"] = str(path)
-            yield doc
+        for rec in jsonl_records(path, name):
+            yield rec if isinstance(rec, Reject) else _doc(rec, src)
+
+
+def _doc(rec: Record, src) -> Doc | Reject:
+    doc = _from_record(rec.value, src, rec.where, rec.id)
+    if isinstance(doc, Doc) and rec.file:
+        doc.meta["file"] = rec.file
+    return doc
+
+
+def open_parquet(path: Path):
+    """A pyarrow ParquetFile, or a Reject for a file that is not one."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        return Reject("unreadable_file", str(path), str(exc)[:200])
+
+
+def parquet_records(pf, path: Path, name: str) -> Iterator[Record | Reject]:
+    n = 0
+    try:
+        for batch in pf.iter_batches(batch_size=1024):
+            for rec in batch.to_pylist():
+                n += 1
+                yield Record(rec, f"{path}:{n}", f"{name}:{path.as_posix()}:{n}", str(path))
+    except Exception as exc:  # a corrupt page: the rows read so far are kept, the rest is one reject
+        yield Reject("unreadable_file", f"{path}:{n}", str(exc)[:200])
 
 
 def read_parquet(src: ParquetSource, files: list[Path]) -> Iterator[Doc | Reject]:
-    import pyarrow.parquet as pq
-
     name = source_name(src)
     for path in files:
-        try:
-            pf = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            yield Reject("unreadable_file", str(path), str(exc)[:200])
+        pf = open_parquet(path)
+        if isinstance(pf, Reject):
+            yield pf
             continue
         if src.text_key not in pf.schema_arrow.names:
             yield Reject("missing_text", str(path), f"columns: {pf.schema_arrow.names}")
             continue
-        n = 0
-        try:
-            for batch in pf.iter_batches(batch_size=1024):
-                for rec in batch.to_pylist():
-                    n += 1
-                    doc = _from_record(rec, src, f"{path}:{n}", f"{name}:{path.as_posix()}:{n}")
-                    if isinstance(doc, Doc):
-                        doc.meta["file"] = str(path)
-                    yield doc
-        except Exception as exc:  # a corrupt page: the rows read so far are kept, the rest is one reject
-            yield Reject("unreadable_file", f"{path}:{n}", str(exc)[:200])
+        for rec in parquet_records(pf, path, name):
+            yield rec if isinstance(rec, Reject) else _doc(rec, src)
 
 
 def html_to_text(html: str) -> str | None:
@@ -216,7 +246,8 @@ def read_warc(src: WarcSource, files: list[Path]) -> Iterator[Doc | Reject]:
 
 # ---- Hugging Face datasets ---------------------------------------------------------------------
 
-def read_hf(src: HfSource) -> Iterator[Doc | Reject]:
+def hf_records(src) -> Iterator[Record]:
+    """Rows of a Hub dataset or local dataset folder (HfSource or HfRows), at most `src.limit`."""
     import datasets
 
     name = source_name(src)
@@ -225,12 +256,17 @@ def read_hf(src: HfSource) -> Iterator[Doc | Reject]:
     for n, rec in enumerate(ds):
         if src.limit is not None and n >= src.limit:
             break
-        yield _from_record(rec, src, f"{src.dataset}[{n}]", f"{name}:{n}")
+        yield Record(rec, f"{src.dataset}[{n}]", f"{name}:{n}")
+
+
+def read_hf(src: HfSource) -> Iterator[Doc | Reject]:
+    for rec in hf_records(src):
+        yield _from_record(rec.value, src, rec.where, rec.id)
 
 
 # ---- URL downloads -----------------------------------------------------------------------------
 
-def download(src: UrlSource, cache_dir: Path) -> Path:
+def download(src: UrlSource | UrlRows, cache_dir: Path) -> Path:
     """Fetch once into a content-addressed cache; the sha256 must match or the stage fails."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     suffix = "".join(Path(src.url.split("?")[0]).suffixes[-2:]) or ".bin"
@@ -289,3 +325,27 @@ def read_url(src: UrlSource, cache_dir: Path) -> Iterator[Doc | Reject]:
 
 def read_local(src, files: list[Path]) -> Iterator[Doc | Reject]:
     return _LOCAL_READERS[src.type](src, files)
+
+
+# ---- chat/task dataset rows --------------------------------------------------------------------
+
+def read_rows(src: JsonlRows | ParquetRows | HfRows | UrlRows, files: list[Path], cache_dir: Path
+              ) -> Iterator[Record | Reject]:
+    """Raw rows of a dataset source (`files`: the expanded glob of a local one). Each Record is one
+    row in; each Reject one unit in that never became a row (a bad line, an unreadable file)."""
+    name = source_name(src)
+    if isinstance(src, HfRows):
+        yield from hf_records(src)
+        return
+    kind = src.type
+    if isinstance(src, UrlRows):
+        files, kind = [download(src, cache_dir)], src.file_format
+    for path in files:
+        if kind == "jsonl":
+            yield from jsonl_records(path, name)
+            continue
+        pf = open_parquet(path)
+        if isinstance(pf, Reject):
+            yield pf
+        else:
+            yield from parquet_records(pf, path, name)

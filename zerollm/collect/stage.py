@@ -1,8 +1,9 @@
 """collect: every source into normalized JSONL.gz shards (`id`, `text`, `metadata.source`), plus the
-evaluation, SFT and preference sets later stages read.
+chat/task datasets later stages read: datasets/{sft,preference,prompts,eval}.jsonl (schemas in chat.py).
 
 Bad input never crashes the stage: each unit is either written or rejected with a reason, rejects
-are sampled to rejects.jsonl, and `in = out + rejected` is asserted before the stage commits.
+are sampled to rejects.jsonl, and `in = out + rejected` is asserted, for the pretraining documents
+and for each dataset, before the stage commits.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from zerollm.cache import sha256_file
-from zerollm.collect.config import CollectConfig, HfSource, SyntheticConfig, UrlSource, source_name
-from zerollm.collect.sources import Doc, Reject, expand, read_hf, read_local, read_url
+from zerollm.collect.chat import normalise
+from zerollm.collect.config import (
+    CollectConfig, HfRows, HfSource, JsonlRows, ParquetRows, SyntheticConfig, UrlSource, source_name,
+)
+from zerollm.collect.sources import Doc, Record, Reject, expand, read_hf, read_local, read_rows, read_url
 from zerollm.io.shards import ShardWriter, write_jsonl
 from zerollm.stage import StageContext, StageResult
 
 Config = CollectConfig
-SIDE_DATASETS = ("eval_qa", "sft", "preference")
+# eval last: its `seen` flag needs the facts the training datasets state
+DATASETS = ("sft", "preference", "prompts", "eval")
 
 
 class CollectError(RuntimeError):
@@ -28,39 +33,43 @@ class CollectError(RuntimeError):
 def fingerprint(cfg: CollectConfig, ctx: StageContext) -> dict:
     """Content hashes of local input files: edited data must invalidate the cache even if paths don't change."""
     out = {}
-    for i, src in enumerate(cfg.sources):
+    listed = [(str(i), src) for i, src in enumerate(cfg.sources)]
+    listed += [(f"{kind}.{i}", src) for kind in DATASETS for i, src in enumerate(getattr(cfg, kind) or [])]
+    for key, src in listed:
         if hasattr(src, "path"):
             files = expand(src.path)
-        elif isinstance(src, HfSource) and Path(src.dataset).is_dir():  # a local dataset folder
+        elif isinstance(src, (HfSource, HfRows)) and Path(src.dataset).is_dir():  # a local dataset folder
             files = sorted(p for p in Path(src.dataset).rglob("*") if p.is_file())
         else:
             continue  # synthetic: the config is the content; url: its sha256 is in the config
-        out[str(i)] = [[str(f), sha256_file(f)] for f in files]
+        out[key] = [[str(f), sha256_file(f)] for f in files]
     return out
 
 
 def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
     counts: Counter = Counter()
     per_source: Counter = Counter()
-    rejects: dict[str, list] = defaultdict(list)
-    side: dict[str, list] = {name: [] for name in SIDE_DATASETS}
+    rejects: dict[tuple[str, str], list] = defaultdict(list)
+    worlds: dict[str, object] = {}  # generate() once per synthetic config in this run
     seen_ids: set[str] = set()
     n_in = 0
 
-    def reject(r: Reject, src_name: str) -> None:
-        counts[f"rejected_{r.reason}"] += 1
-        counts["rejected"] += 1
-        if len(rejects[r.reason]) < cfg.rejects_sample:
-            rejects[r.reason].append({"reason": r.reason, "source": src_name, "where": r.where, "sample": r.sample})
+    def reject(r: Reject, src_name: str, dataset: str = "pretrain") -> None:
+        samples = rejects[(dataset, r.reason)]
+        if len(samples) < cfg.rejects_sample:
+            samples.append({"dataset": dataset, "reason": r.reason, "source": src_name, "where": r.where,
+                            "sample": r.sample})
 
     with ShardWriter(out_dir / "datasets" / "pretrain", docs_per_shard=cfg.docs_per_shard) as writer:
         for i, src in enumerate(cfg.sources):
             name = source_name(src)
-            for item in _iter_source(i, src, ctx, side, out_dir):
+            for item in _iter_source(i, src, ctx, worlds, out_dir):
                 n_in += 1
                 if isinstance(item, Doc):
                     item = _check(item, cfg, seen_ids)
                 if isinstance(item, Reject):
+                    counts[f"rejected_{item.reason}"] += 1
+                    counts["rejected"] += 1
                     reject(item, name)
                     continue
                 seen_ids.add(item.id)
@@ -72,19 +81,91 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
         raise CollectError(f"accounting error: {n_in} in != {n_out} out + {counts['rejected']} rejected")
     if n_out == 0:
         raise CollectError(f"no documents collected ({counts['rejected']} rejected; see rejects.jsonl)")
-    for name, rows in side.items():
-        write_jsonl(out_dir / "datasets" / f"{name}.jsonl", rows)
-    write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
     for reason, n in sorted(counts.items()):
         if reason.startswith("rejected_"):
             ctx.log.warning("collect rejected %d inputs: %s (samples in rejects.jsonl)", n, reason[9:])
 
+    ds_metrics: dict = {}
+    ds_sources: dict = {}
+    taught: set[str] = set()  # facts stated by sft, preference and prompt rows
+    for kind in DATASETS:
+        m, ds_sources[kind] = _dataset(kind, cfg, ctx, out_dir, worlds, taught, reject)
+        ds_metrics.update(m)
+    write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
+
     metrics = {"docs_in": n_in, "docs_out": n_out, "rejected": counts["rejected"], "shards": len(writer.paths),
-               **{k: v for k, v in counts.items() if k.startswith("rejected_")},
-               **{f"docs_{k}": len(v) for k, v in side.items()}}
-    summary = {"per_source": dict(per_source)}
+               **{k: v for k, v in counts.items() if k.startswith("rejected_")}, **ds_metrics}
+    summary = {"per_source": dict(per_source), "datasets": ds_sources}
     (out_dir / "stats.json").write_text(json.dumps({"metrics": metrics, **summary}, indent=2), encoding="utf-8")
     return StageResult(metrics=metrics, artifacts=["stats.json", "rejects.jsonl"], summary=summary)
+
+
+def _dataset(kind: str, cfg: CollectConfig, ctx: StageContext, out_dir: Path, worlds: dict, taught: set[str],
+             reject) -> tuple[dict, dict]:
+    """Read, normalise and write one dataset; returns its metrics and rows kept per source.
+
+    Eval rows get `seen`: their fact is stated by some sft, preference or prompt row, so a right
+    answer may come from post-training rather than pretraining (reported apart).
+    """
+    counts: Counter = Counter()
+    per_source: Counter = Counter()
+    ids: set[str] = set()
+    path = out_dir / "datasets" / f"{kind}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for i, src in enumerate(cfg.dataset_sources(kind)):
+            name, fmt = source_name(src), getattr(src, "format", "auto")
+            for rec in _dataset_records(kind, i, src, ctx, worlds):
+                counts["in"] += 1
+                row = rec if isinstance(rec, Reject) else normalise(kind, rec.value, fmt, rec.where,
+                                                                     cfg.max_row_chars)
+                if isinstance(row, dict):
+                    row = {"id": row.pop("id", None) or rec.id, "source": name, **row}
+                    if row["id"] in ids:
+                        row = Reject("duplicate_id", rec.where, row["id"])
+                if isinstance(row, Reject):
+                    counts["rejected"] += 1
+                    counts[f"rejected_{row.reason}"] += 1
+                    reject(row, name, kind)
+                    continue
+                ids.add(row["id"])
+                if kind == "eval":
+                    row["seen"] = row.get("fact") in taught
+                    counts["seen"] += row["seen"]
+                else:
+                    taught.update(row.get("facts", ()))
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                counts["out"] += 1
+                per_source[name] += 1
+
+    if counts["in"] != counts["out"] + counts["rejected"]:
+        raise CollectError(f"{kind}: accounting error: {counts['in']} in != {counts['out']} out + "
+                           f"{counts['rejected']} rejected")
+    for key, n in sorted(counts.items()):
+        if key.startswith("rejected_"):
+            ctx.log.warning("collect %s: rejected %d rows: %s (samples in rejects.jsonl)", kind, n, key[9:])
+    if counts["out"] == 0 and kind in ("sft", "eval"):
+        ctx.log.warning("collect %s: no rows (%s)", kind,
+                        "the model probes have nothing to score" if kind == "eval" else "sft has nothing to train on")
+    metrics = {f"{kind}_{k}": counts[k] for k in ("in", "out", "rejected")}
+    metrics.update({f"{kind}_{k}": v for k, v in counts.items() if k.startswith("rejected_")})
+    if kind == "eval":
+        metrics["eval_seen"] = counts["seen"]
+    return metrics, dict(per_source)
+
+
+def _dataset_records(kind: str, i: int, src, ctx: StageContext, worlds: dict):
+    if isinstance(src, SyntheticConfig):
+        name = source_name(src)
+        for n, row in enumerate(getattr(_world(src, worlds), kind)):
+            yield Record(row, f"{name}[{n}]", f"{name}:{n}")
+        return
+    files = []
+    if isinstance(src, (JsonlRows, ParquetRows)):
+        files = expand(src.path)
+        if not files:
+            raise CollectError(f"collect.{kind}[{i}].path: no files match {src.path!r}")
+    yield from read_rows(src, files, ctx.workdir / "cache" / "downloads")
 
 
 def _check(doc: Doc, cfg: CollectConfig, seen_ids: set[str]) -> Doc | Reject:
@@ -106,9 +187,9 @@ def _check(doc: Doc, cfg: CollectConfig, seen_ids: set[str]) -> Doc | Reject:
     return doc
 
 
-def _iter_source(i: int, src, ctx: StageContext, side: dict, out_dir: Path):
+def _iter_source(i: int, src, ctx: StageContext, worlds: dict, out_dir: Path):
     if isinstance(src, SyntheticConfig):
-        yield from _synthetic(src, side, out_dir)
+        yield from _synthetic(src, worlds, out_dir)
     elif isinstance(src, HfSource):
         yield from read_hf(src)
     elif isinstance(src, UrlSource):
@@ -120,14 +201,19 @@ def _iter_source(i: int, src, ctx: StageContext, side: dict, out_dir: Path):
         yield from read_local(src, files)
 
 
-def _synthetic(src: SyntheticConfig, side: dict, out_dir: Path):
+def _world(src: SyntheticConfig, worlds: dict):
+    """generate() memoized per config: a world feeding the corpus and four datasets is built once."""
     from zerollm.collect.synthetic import generate
 
-    data = generate(src)
-    name = source_name(src)
-    for key in SIDE_DATASETS:
-        side[key].extend({**row, "source": name} for row in getattr(data, key))
+    key = src.model_dump_json()
+    if key not in worlds:
+        worlds[key] = generate(src)
+    return worlds[key]
+
+
+def _synthetic(src: SyntheticConfig, worlds: dict, out_dir: Path):
+    data = _world(src, worlds)
     # ground truth of the planted dirt: kept beside the data, never read by filter/dedup
-    write_jsonl(out_dir / "truth" / f"{name}.jsonl", data.truth)
+    write_jsonl(out_dir / "truth" / f"{source_name(src)}.jsonl", data.truth)
     for d in data.docs:
         yield Doc(d["id"], d["text"], {})

@@ -9,7 +9,8 @@ from zerollm.config import StrictModel
 
 class DecontamConfig(StrictModel):
     enabled: bool = Field(True, description="Remove training docs that contain evaluation items.")
-    datasets: list[str] = Field(["eval_qa"], description="collect datasets whose items must not appear in training.")
+    datasets: list[str] = Field(["eval"], description="collect datasets whose items must not appear in training "
+                                                      "(datasets/<name>.jsonl; eval rows: `question`).")
     threshold: float = Field(0.9, ge=0.3, le=1.0,
                              description="Share of an eval item's word 3-grams found in a doc for the doc to count "
                                          "as leaking it (containment). Chinese questions differ from the "

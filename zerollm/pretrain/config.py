@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from zerollm.config import StrictModel
+from zerollm.probe import ProbeConfig
 
 
 class ModelShape(StrictModel):
@@ -63,9 +64,15 @@ class PretrainConfig(StrictModel):
     num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).",
                              json_schema_extra={"cache_key": False})
     seed: int = Field(0, description="Seed for init and data order.")
+    probe: ProbeConfig = Field(default_factory=ProbeConfig, description="Held-out fact probe on the final model.")
     profile_steps: int = Field(0, ge=0, description="Debug: profile this many steps (after 20 warm-up steps) with "
                                                     "torch.profiler into <work>/profile.txt; 0 = off.",
                                json_schema_extra={"cache_key": False})
+
+    @field_validator("compile", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, v):
+        return {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v  # YAML reads on/off as booleans
 
     @model_validator(mode="after")
     def _check(self):

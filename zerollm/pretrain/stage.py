@@ -60,8 +60,13 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
                                                       index["dtype"], index["vocab_size"])
     _plot(out_dir / "metrics.jsonl", out_dir / "loss_curve.png", summary["unigram_entropy"])
     metrics = {k: float(v) for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if "collect" in inputs:
+        from zerollm.probe import probe_checkpoint
+
+        metrics.update(probe_checkpoint(model_dir, inputs["collect"], cfg.probe, "pretrain", out_dir, ctx.log,
+                                        cuda=cfg.device != "cpu" and _cuda()))
     ctx.log.info("pretrain: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-    artifacts = [a for a in ("loss_curve.png", "samples.txt", "metrics.jsonl", "model/config.json")
+    artifacts = [a for a in ("loss_curve.png", "samples.txt", "metrics.jsonl", "probe.jsonl", "model/config.json")
                  if (out_dir / a).exists()]
     return StageResult(metrics=metrics, artifacts=artifacts,
                        summary={"model": "model", "device": summary.get("device")})

@@ -23,9 +23,10 @@ __all__ = ["SyntheticConfig", "SyntheticData", "generate"]
 class SyntheticData:
     docs: list[dict] = field(default_factory=list)
     truth: list[dict] = field(default_factory=list)
-    eval_qa: list[dict] = field(default_factory=list)
+    eval: list[dict] = field(default_factory=list)
     sft: list[dict] = field(default_factory=list)
     preference: list[dict] = field(default_factory=list)
+    prompts: list[dict] = field(default_factory=list)
 
 
 def make_renderer(world: World, *purpose) -> Renderer:
@@ -54,8 +55,9 @@ def clean_docs(world: World, target_bytes: int) -> list[str]:
 
 def generate(cfg: SyntheticConfig) -> SyntheticData:
     world = build_world(cfg.seed, cfg.n_entities, cfg.language)
-    eval_qa, sft, preference, _ = build_tasks(world, make_renderer(world, "tasks"), cfg)
+    tasks = build_tasks(world, make_renderer(world, "tasks"), cfg)
     clean = clean_docs(world, int(cfg.target_mb * 1_000_000))
     names = [e.name for e in world.kind("person")]
-    docs, truth = plant(clean, eval_qa, cfg, names)
-    return SyntheticData(docs=docs, truth=truth, eval_qa=eval_qa, sft=sft, preference=preference)
+    docs, truth = plant(clean, tasks.eval, cfg, names)
+    return SyntheticData(docs=docs, truth=truth, eval=tasks.eval, sft=tasks.sft, preference=tasks.preference,
+                         prompts=tasks.prompts)

@@ -31,6 +31,11 @@ class SyntheticConfig(BaseModel):
     contaminated_frac: float = Field(
         0.005, ge=0, le=1, description="Docs leaking held-out eval questions with answers verbatim, per clean doc."
     )
-    n_eval: int = Field(200, ge=0, description="Held-out eval QA items.")
-    n_sft: int = Field(500, ge=0, description="Supervised chat (question, answer) pairs.")
+    heldout_frac: float = Field(
+        0.5, ge=0, le=1, description="Share of each fact type held out: no SFT, preference or RL item states these "
+                                     "facts, so eval questions about them measure what pretraining taught.")
+    n_eval: int = Field(200, ge=0, description="Eval QA items about held-out facts (each with 4 choices).")
+    n_eval_seen: int = Field(60, ge=0, description="Eval QA items about facts that SFT states (reported apart).")
+    n_sft: int = Field(500, ge=0, description="Supervised chat (question, answer) pairs about training facts.")
     n_preference: int = Field(300, ge=0, description="Preference pairs (chosen correct, rejected wrong/unhelpful).")
+    n_prompts: int = Field(300, ge=0, description="RL prompts with a verifiable answer, about training facts.")

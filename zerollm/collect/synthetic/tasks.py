@@ -8,6 +8,7 @@ phrasings. Answers are rendered with the document templates, so they agree with 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from zerollm.collect.synthetic.render_en import Doc, Renderer
 from zerollm.collect.synthetic.world import (
@@ -27,13 +28,14 @@ from zerollm.collect.synthetic.world import (
     VENUE_TYPES,
     Fact,
     World,
+    surface,
 )
 
 # {N}: the subject's name; {rel}/{sp}/{coat}: see _qslots. Two held-out phrasings per fact type.
 EVAL_Q = {
     "en": {
         "person.age": ["How old is {N}?", "What age is {N}?"],
-        "person.job": ["What is the occupation of {N}?", "What job does {N} have?"],
+        "person.job": ["What kind of work does {N} do?", "What job does {N} have?"],
         "person.home": ["In which town does {N} live?", "Which town is home to {N}?"],
         "person.food": ["What is the favourite food of {N}?", "Which food does {N} like best?"],
         "person.colour": ["What is the favourite colour of {N}?", "Which colour does {N} like best?"],
@@ -42,17 +44,17 @@ EVAL_Q = {
         "person.sibling": ["Who is the {rel} of {N}?", "What is the name of {N}'s {rel}?"],
         "person.workplace": ["Where does {N} work?", "At which place does {N} work?"],
         "person.pet": ["What is the name of {N}'s pet?", "What is {N}'s {sp} called?"],
-        "animal.species": ["What kind of animal is {N}?", "What species is {N}?"],
+        "animal.species": ["What kind of animal is {N}?", "Which animal is {N}?"],
         "animal.colour": ["What colour is {N}?", "What is the colour of {N}'s {coat}?"],
         "animal.owner": ["Who owns {N}?", "Who is the owner of {N}?"],
         "animal.age": ["How old is {N}?", "What age is {N}?"],
         "animal.food": ["What does {N} like to eat?", "What is the favourite food of {N}?"],
-        "town.kind": ["What kind of place is {N}?", "What type of settlement is {N}?"],
+        "town.kind": ["What kind of place is {N}?", "What kind of town is {N}?"],
         "town.known_for": ["What is {N} known for?", "What is {N} famous for?"],
         "town.river": ["Which river flows through {N}?", "On which river does {N} lie?"],
         "town.neighbour": ["Which town lies next to {N}?", "What is the neighbouring town of {N}?"],
         "venue.town": ["In which town is {N}?", "Which town has {N}?"],
-        "venue.next_to": ["What is next to {N}?", "What does {N} stand next to?"],
+        "venue.next_to": ["What is next to {N}?", "What can you find next to {N}?"],
         "venue.door": ["What colour is the door of {N}?", "What colour is {N}'s front door?"],
         "venue.opened": ["When did {N} open?", "In what year did {N} open?"],
         "object.colour": ["What colour is {N}?", "What is the colour of {N}?"],
@@ -252,14 +254,23 @@ def _q(r: Renderer, tpl: str, f: Fact) -> str:
     return r.cap(tpl.format_map(_qslots(r, f)))
 
 
-def answer_sentence(r: Renderer, f: Fact, tpl_i: int) -> str:
-    """A full-name statement of `f` using document template number `tpl_i` (works for wrong values too)."""
+def answer_sentence(r: Renderer, f: Fact, tpl_i: int, value_last: bool = False) -> str:
+    """A full-name statement of `f` using document template number `tpl_i` (works for wrong values too).
+
+    `value_last`: only templates that name the subject before the value ("Nora's favourite food is
+    pie", not "Pie is what Nora likes"), the shape of an answer that restates the question and then
+    recalls the fact; a small model extracts knowledge it learned in prose far better that way.
+    """
     e = r.w.get(f.subject)
     doc = Doc()
     slots = r.subject_ref(doc, e, force_full=True)
     slots.update(r.value_slots(doc, e, f))
-    opts = r.FACT_T[f"{e.kind}.{f.attr}"]
-    return r.cap(opts[tpl_i % len(opts)].format_map(slots))
+    opts = [t.format_map(slots) for t in r.FACT_T[f"{e.kind}.{f.attr}"]]
+    if value_last:
+        name, value = r.full(e), surface(r.w, f.attr, f.value, e.kind)
+        late = [t for t in opts if name in t and value in t and t.index(name) < t.rindex(value)]
+        opts = late or opts
+    return r.cap(opts[tpl_i % len(opts)])
 
 
 def _wrong_value(w: World, f: Fact, rng: random.Random):
@@ -297,56 +308,145 @@ def _wrong_value(w: World, f: Fact, rng: random.Random):
 
 
 _KIND = {"p": "person", "t": "town", "v": "venue", "a": "animal", "o": "object"}
+N_CHOICES = 4  # multiple-choice options per eval item: the answer and three same-type distractors
 
 
 def _key(f: Fact) -> str:
     return f"{_KIND[f.subject[0]]}.{f.attr}"
 
 
-def build_tasks(world: World, r: Renderer, cfg) -> tuple[list[dict], list[dict], list[dict], list[str]]:
-    """Returns eval_qa, sft, preference and, per sft item, the fact id it is about ('' for descriptions)."""
+@dataclass
+class Tasks:
+    eval: list[dict]
+    sft: list[dict]
+    preference: list[dict]
+    prompts: list[dict]
+    heldout: set[str]  # fact ids that no sft, preference or prompt item states
+    train: set[str]  # fact ids those items are about
+
+
+_SYMMETRIC = {"friend", "sibling", "neighbour"}
+_INVERSE = {"pet": "owner", "owner": "pet"}
+
+
+def inverse(world: World, f: Fact) -> Fact | None:
+    """The same relation stated from the other side ("A's best friend is B" / "B's best friend is A")."""
+    attr = f.attr if f.attr in _SYMMETRIC else _INVERSE.get(f.attr)
+    if attr is None or not isinstance(f.value, str) or f.value not in world.entities:
+        return None
+    return next((g for g in world.facts_of(f.value) if g.attr == attr and g.value == f.subject), None)
+
+
+def split_facts(world: World, frac: float, seed: int) -> tuple[set[str], set[str]]:
+    """(held-out fact ids, training fact ids).
+
+    Whole entities are held out (`frac` of each kind): when SFT answers other questions about the
+    same person, a small model learns to repeat those answers for any question naming that person,
+    so a per-fact split would measure memorised SFT answers rather than knowledge from pretraining.
+    A training fact whose reverse statement is held out ("B's best friend is A") is used nowhere.
+    """
+    rng = random.Random(f"zerollm-synthetic:split:{seed}:{len(world.entities)}")
+    held_entities: set[str] = set()
+    for kind in sorted(world.by_kind):
+        ids = sorted(e.id for e in world.kind(kind))
+        rng.shuffle(ids)
+        n = min(int(round(frac * len(ids))), len(ids) - 1)
+        held_entities.update(ids[:n])
+    held = {f.fid for f in world.facts if f.subject in held_entities}
+    train = set()
+    for f in world.facts:
+        inv = inverse(world, f)
+        if f.fid not in held and (inv is None or inv.fid not in held):
+            train.add(f.fid)
+    return held, train
+
+
+def choices(world: World, f: Fact, rng: random.Random) -> list[str]:
+    """The answer and up to N_CHOICES-1 distinct wrong values of the same type, shuffled.
+
+    Distractors are first the values other entities of the world hold for the same attribute, so
+    that every option is as frequent in the corpus as an answer can be (a value the corpus never
+    uses would be easy to rule out without knowing the fact); then other values of the type.
+    """
+    kind = world.get(f.subject).kind
+    right = world.answer(f)
+    held = sorted({world.answer(g) for g in world.facts if _key(g) == _key(f)} - {right})
+    rng.shuffle(held)
+    out = [right] + held[: N_CHOICES - 1]
+    for _ in range(50):
+        if len(out) >= N_CHOICES:
+            break
+        v = _wrong_value(world, f, rng)
+        s = surface(world, f.attr, v, kind) if v is not None else None
+        if s and s not in out:
+            out.append(s)
+    rng.shuffle(out)
+    return out
+
+
+def _phrasings(facts: list[Fact], table: dict, rng: random.Random) -> list[tuple[Fact, str]]:
+    """(fact, template) pairs: every fact once in the first round, then its other phrasings."""
+    rounds: list[list[tuple[Fact, str]]] = []
+    for f in facts:
+        for i, tpl in enumerate(table[_key(f)]):
+            while len(rounds) <= i:
+                rounds.append([])
+            rounds[i].append((f, tpl))
+    out = []
+    for rd in rounds:
+        rng.shuffle(rd)
+        out.extend(rd)
+    return out
+
+
+def build_tasks(world: World, r: Renderer, cfg) -> Tasks:
+    """Held-out eval QA, SFT chats, preference pairs and RL prompts about the world.
+
+    Facts are split: eval items are mostly about held-out facts, which no SFT answer, preference
+    pair or RL prompt states, so a right answer there shows knowledge from pretraining; a few eval
+    items (`n_eval_seen`) ask about facts SFT did state, reported separately.
+    """
     lang = world.language
     rng = random.Random(f"zerollm-synthetic:tasks:{cfg.seed}:{lang}:{cfg.n_entities}")
-    facts = list(world.facts)
+    heldout, train = split_facts(world, cfg.heldout_frac, cfg.seed)
+    held_facts = [f for f in world.facts if f.fid in heldout]
+    train_facts = [f for f in world.facts if f.fid in train]
 
-    # --- eval: held-out phrasings, distinct facts first
-    cand: list[tuple[Fact, str]] = []
-    rounds: list[list[tuple[Fact, str]]] = [[], []]
-    for f in facts:
-        for i, tpl in enumerate(EVAL_Q[lang][_key(f)]):
-            rounds[i].append((f, tpl))
-    for rd in rounds:
-        rng.shuffle(rd)
-        cand.extend(rd)
-    eval_qa, seen = [], set()
-    for f, tpl in cand:
-        if len(eval_qa) >= cfg.n_eval:
-            break
-        q = _q(r, tpl, f)
-        if q in seen:
-            continue
-        seen.add(q)
-        eval_qa.append(
-            {"id": f"{cfg.name}-eval-{len(eval_qa):05d}", "question": q, "answer": world.answer(f), "fact": f.fid}
-        )
+    # --- eval: held-out phrasings; held-out facts (distinct facts first), then some seen facts
+    eval_items: list[dict] = []
+    seen_q: set[str] = set()
 
-    # --- sft: other phrasings; also short descriptions of entities
-    sft_cands: list[tuple[Fact | None, str]] = []
-    rounds = [[], [], []]
-    for f in facts:
-        for i, tpl in enumerate(SFT_Q[lang][_key(f)]):
-            rounds[i].append((f, tpl))
-    ents = list(world.entities.values())
+    def add_eval(pairs: list[tuple[Fact, str]], limit: int) -> None:
+        n = 0
+        for f, tpl in pairs:
+            if n >= limit:
+                break
+            q = _q(r, tpl, f)
+            if q in seen_q:
+                continue
+            seen_q.add(q)
+            n += 1
+            eval_items.append({"id": f"{cfg.name}-eval-{len(eval_items):05d}", "question": q,
+                               "answer": world.answer(f), "choices": choices(world, f, rng), "fact": f.fid,
+                               "category": _key(f)})
+
+    add_eval(_phrasings(held_facts, EVAL_Q[lang], rng), cfg.n_eval)
+    seen_pairs = _phrasings(train_facts, EVAL_Q[lang], rng)
+    add_eval(seen_pairs[: len(train_facts)], cfg.n_eval_seen)  # one phrasing per seen fact
+
+    # --- sft: other phrasings about training facts; also short descriptions from training facts only
+    # SFT teaches every question template, the eval ones too: what eval holds out is the facts
+    # (whole entities), not the way of asking
+    sft_q = {k: v + EVAL_Q[lang].get(k, []) for k, v in SFT_Q[lang].items()}
+    qa = _phrasings(train_facts, sft_q, rng)
+    ents = [e for e in world.entities.values() if any(g.fid in train for g in world.facts_of(e.id))]
     desc = [(None, f"{e.id}|{tpl}") for e in ents for tpl in SFT_Q[lang]["describe"]]
     rng.shuffle(desc)
-    for rd in rounds:
-        rng.shuffle(rd)
-    sft_cands = rounds[0] + desc[: len(ents)] + rounds[1] + rounds[2] + desc[len(ents) :]
-    if not sft_cands:
-        sft_cands = [(None, "")]
-    sft, sft_facts = [], []
+    first = len(train_facts)
+    sft_cands = qa[:first] + desc[: len(ents)] + qa[first:] + desc[len(ents):]
+    sft: list[dict] = []
     i = 0
-    while len(sft) < cfg.n_sft:
+    while len(sft) < cfg.n_sft and sft_cands:
         f, tpl = sft_cands[i % len(sft_cands)]
         i += 1
         if f is None:
@@ -354,43 +454,44 @@ def build_tasks(world: World, r: Renderer, cfg) -> tuple[list[dict], list[dict],
             e = world.get(eid)
             q = r.cap(tpl.format_map({"N": r.full(e)}))
             doc = Doc()  # one running text: the name first, then short names and pronouns
-            picked = rng.sample(world.facts_of(eid), min(4, len(world.facts_of(eid))))
+            known = [g for g in world.facts_of(eid) if g.fid in train]
+            picked = rng.sample(known, min(4, len(known)))
             ans = r.SEP.join(r.fact_sentence(doc, g) for g in picked)
-            sft_facts.append("")
+            facts = [g.fid for g in picked]
         else:
             q = _q(r, tpl, f)
-            ans = rng.choice(LEAD[lang]) + answer_sentence(r, f, rng.randrange(8))
-            sft_facts.append(f.fid)
-        sft.append(
-            {
-                "id": f"{cfg.name}-sft-{len(sft):05d}",
-                "messages": [{"role": "user", "content": q}, {"role": "assistant", "content": ans}],
-            }
-        )
+            ans = rng.choice(LEAD[lang]) + answer_sentence(r, f, rng.randrange(8), value_last=True)
+            facts = [f.fid]
+        sft.append({"id": f"{cfg.name}-sft-{len(sft):05d}", "facts": facts,
+                    "messages": [{"role": "user", "content": q}, {"role": "assistant", "content": ans}]})
 
     # --- preference: chosen = correct statement, rejected = same sentence with a wrong value, or unhelpful
-    pref_cands = rounds[1] + rounds[2] + rounds[0]
-    pref = []
+    pref_cands = qa[first:] + qa[:first]
+    pref: list[dict] = []
     i = 0
     while len(pref) < cfg.n_preference and pref_cands:
         f, tpl = pref_cands[i % len(pref_cands)]
         i += 1
         q = _q(r, tpl, f)
         ti = rng.randrange(8)
-        chosen = answer_sentence(r, f, ti)
+        chosen = answer_sentence(r, f, ti, value_last=True)
         wrong = _wrong_value(world, f, rng) if rng.random() < 0.75 else None
         if wrong is not None:
-            rejected = answer_sentence(r, Fact(f.fid, f.subject, f.attr, wrong), ti)
+            rejected = answer_sentence(r, Fact(f.fid, f.subject, f.attr, wrong), ti, value_last=True)
         else:
             rejected = rng.choice(UNHELPFUL[lang])
         if rejected == chosen:
             rejected = rng.choice(UNHELPFUL[lang])
-        pref.append(
-            {
-                "id": f"{cfg.name}-pref-{len(pref):05d}",
-                "prompt": [{"role": "user", "content": q}],
-                "chosen": [{"role": "assistant", "content": chosen}],
-                "rejected": [{"role": "assistant", "content": rejected}],
-            }
-        )
-    return eval_qa, sft, pref, sft_facts
+        pref.append({"id": f"{cfg.name}-pref-{len(pref):05d}", "facts": [f.fid],
+                     "prompt": [{"role": "user", "content": q}],
+                     "chosen": [{"role": "assistant", "content": chosen}],
+                     "rejected": [{"role": "assistant", "content": rejected}]})
+
+    # --- RL prompts with a verifiable answer: training facts only, phrasings spread over all of SFT's
+    prompts: list[dict] = []
+    rl = qa[:]
+    rng.shuffle(rl)
+    for f, tpl in rl[: cfg.n_prompts]:
+        prompts.append({"id": f"{cfg.name}-prompt-{len(prompts):05d}", "facts": [f.fid],
+                        "prompt": [{"role": "user", "content": _q(r, tpl, f)}], "answer": world.answer(f)})
+    return Tasks(eval_items, sft, pref, prompts, heldout, train)

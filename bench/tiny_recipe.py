@@ -1,0 +1,95 @@
+"""Benchmark the whole embedded default: `zerollm run` on a config from a fresh workdir, its wall time,
+each stage's seconds, and the held-out probe after pretrain, sft and rlhf. Writes its table into
+docs/benchmarks.md.
+
+    .venv/bin/python bench/tiny_recipe.py [--config configs/tiny.yaml] [--workdir /tmp/zerollm-bench]
+
+Targets (issue 6): qa_mc_accuracy after pretrain ≥ 2× chance; held-out qa_exact_match
+pretrain < sft, sft ≥ 0.30, rlhf ≥ sft; the whole run ≤ 10 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.dedup import machine  # noqa: E402
+
+MODEL_STAGES = ("pretrain", "sft", "rlhf")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="configs/tiny.yaml")
+    ap.add_argument("--workdir", default="/tmp/zerollm-bench")
+    ap.add_argument("--set", action="append", default=[], dest="overrides")
+    args = ap.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    exe = Path(sys.executable).with_name("zerollm")
+    cmd = [str(exe), "run", "--config", args.config, "--workdir", args.workdir]
+    for o in args.overrides:
+        cmd += ["--set", o]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    t0 = time.time()
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
+    wall = time.time() - t0
+    status = json.loads(subprocess.run([str(exe), "status", "--workdir", args.workdir, "--json"], cwd=REPO,
+                                       check=True, capture_output=True, text=True, env=env).stdout)
+    stages = {s["stage"]: s for s in status["stages"]}
+    report = {"config": args.config, "overrides": args.overrides, "wall_seconds": wall,
+              "stages": {k: {"seconds": v["seconds"], "metrics": v["metrics"]} for k, v in stages.items()}}
+    print(json.dumps(report, indent=2))
+    write_section(report)
+
+
+def write_section(r: dict) -> None:
+    path = REPO / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    name = Path(r["config"]).stem
+    st = r["stages"]
+    secs = ", ".join(f"{k} {v['seconds']:.0f}" for k, v in st.items())
+    rows = []
+    for s in MODEL_STAGES:
+        if s not in st:
+            continue
+        m = st[s]["metrics"]
+        rows.append(f"| {s} | {m.get('qa_mc_accuracy', float('nan')):.3f} (chance {m.get('qa_mc_chance', 0):.2f}) "
+                    f"| {m.get('qa_exact_match', float('nan')):.3f} | {m.get('qa_exact_match_seen', float('nan')):.3f} "
+                    f"| {m.get('qa_mc_accuracy_seen', float('nan')):.3f} |")
+    m_pre = st.get("pretrain", {}).get("metrics", {})
+    over = " ".join(f"--set {o}" for o in r["overrides"])
+    body = f"""<!-- bench/tiny_recipe.py:{name} -->
+## whole pipeline on `{r['config']}` — `bench/tiny_recipe.py --config {r['config']}{' ' + over if over else ''}`
+
+{time.strftime('%Y-%m-%d')}, {machine()}. Fresh workdir, offline, through the CLI (Prefect + MLflow):
+**{r['wall_seconds']:.0f} s** end to end (stage seconds: {secs}).
+Pretrain: {m_pre.get('steps', 0):.0f} steps, val loss {m_pre.get('val_loss', float('nan')):.3f},
+{m_pre.get('tokens_per_s', 0):,.0f} tokens/s.
+
+Held-out probe ({m_pre.get('qa_items', 0):.0f} questions about entities no SFT/preference/RL row mentions;
+{m_pre.get('qa_items_seen', 0):.0f} about facts SFT stated, `seen`):
+
+| after | MC accuracy, held-out | exact match, held-out | exact match, seen | MC accuracy, seen |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Targets: MC after pretrain ≥ 2× chance; held-out exact match pretrain < sft, sft ≥ 0.30, rlhf ≥ sft;
+≤ 600 s on 2 cores.
+<!-- /bench/tiny_recipe.py:{name} -->"""
+    pattern = re.compile(rf"<!-- bench/tiny_recipe.py:{name} -->.*?<!-- /bench/tiny_recipe.py:{name} -->", re.S)
+    text = pattern.sub(body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

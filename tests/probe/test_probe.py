@@ -1,0 +1,64 @@
+"""The held-out probe: answer matching, multiple choice by likelihood, the per-stage table."""
+
+import json
+
+import pytest
+
+from zerollm.probe import ProbeConfig, contains_answer, load_items, mc_prompt, run_probe
+
+
+@pytest.mark.parametrize("reply, gold, ok", [
+    ("Mira Holt is 34 years old.", "34", True),
+    ("Mira Holt is 134 years old.", "34", False),
+    ("She works as a Baker!", "baker", True),
+    ("the river Alder", "Alder", True),
+    ("Alderwood", "Alder", False),
+    ("他最喜欢的颜色是 蓝色。", "蓝色", True),
+    ("他最喜欢的颜色是红色。", "蓝色", False),
+    ("anything", "", False),
+    ("Sure. Mira Holt is 34 years old.", "34", True),
+    ("Mira. Mira lives in Elm. She is 34 and likes tea.", "34", False),  # rambling: not in the opening
+])
+def test_contains_answer(reply, gold, ok):
+    assert contains_answer(reply, gold) is ok
+
+
+def test_items_keep_held_out_and_seen_apart(tmp_path):
+    d = tmp_path / "datasets"
+    d.mkdir()
+    rows = [{"id": f"h{i}", "question": "q", "answer": "a", "seen": False} for i in range(5)]
+    rows += [{"id": f"s{i}", "question": "q", "answer": "a", "seen": True} for i in range(5)]
+    (d / "eval.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    items = load_items(tmp_path, 3)
+    assert [i["id"] for i in items] == ["h0", "h1", "h2", "s0", "s1", "s2"]
+
+
+def test_probe_on_a_real_base_model(chat_base, tmp_path):
+    from zerollm.finetune import load_model
+
+    model, tok = load_model(chat_base["pretrain"] / "model")
+    items = load_items(chat_base["collect"], 24)
+    m = run_probe(model, tok, chat_base["collect"], ProbeConfig(max_items=24), "pretrain", tmp_path)
+    held = [i for i in items if not i["seen"]]
+    assert m["qa_items"] == len(held) and m["qa_items_seen"] == len(items) - len(held)
+    assert 0 <= m["qa_mc_accuracy"] <= 1 and m["qa_mc_chance"] == pytest.approx(0.25, abs=0.05)
+    rows = [json.loads(line) for line in (tmp_path / "probe.jsonl").read_text().splitlines()]
+    assert len(rows) == len(items)
+    assert {"question", "gold", "answer_pretrain", "correct_pretrain", "mc_pretrain"} <= set(rows[0])
+    assert all(r["mc_pretrain"] in i["choices"] for r, i in zip(rows, items))
+    assert mc_prompt("Who?") == "Question: Who?\nAnswer:"
+
+
+def test_mc_picks_the_likeliest_choice(chat_base):
+    """The choice the model itself continues with greedily must win the likelihood comparison."""
+    import torch
+
+    from zerollm.finetune import load_model
+    from zerollm.probe import mc_scores
+
+    model, tok = load_model(chat_base["pretrain"] / "model")
+    ctx = tok.encode(mc_prompt("What is the name of the town?"), add_special_tokens=False)
+    out = model.generate(torch.tensor([ctx]), max_new_tokens=3, do_sample=False)
+    greedy = tok.decode(out[0, len(ctx):]).strip()
+    item = {"question": "What is the name of the town?", "choices": ["zzqx vvv", greedy, "qqq ppp"]}
+    assert greedy and mc_scores(model, tok, [item], batch_size=2) == [1]

@@ -1,0 +1,196 @@
+"""What the sft and rlhf stages share: TRL trainer settings, resume, metric streaming, the output model.
+
+TRL's trainers are Hugging Face Trainers: they checkpoint model, optimizer, scheduler, RNG and data
+position into `output_dir/checkpoint-N/`, which here is the stage's scratch directory, so a killed
+stage resumes from its last checkpoint when rerun. Metrics go through the stage context into the
+stage's own MLflow run (`report_to` stays off: a second MLflow run per stage would split lineage).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from zerollm.config import StrictModel
+
+END_OF_TURN = "<|im_end|>"
+# files of a model stage's output that are the tokenizer (copied from the tokenizer stage, never
+# re-saved: transformers 5 writes a tokenizer class name that 4.x cannot load)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json")
+
+
+class TrainSettings(StrictModel):
+    """Optimisation and checkpoint settings every TRL-based stage takes."""
+
+    lr: float = Field(1e-4, gt=0, description="Peak learning rate (AdamW).")
+    schedule: Literal["cosine", "linear", "constant", "constant_with_warmup"] = Field(
+        "cosine", description="Learning-rate schedule after warmup.")
+    warmup_ratio: float = Field(0.05, ge=0, lt=1, description="Share of steps spent warming the learning rate up.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    micro_batch: int = Field(16, ge=1, description="Rows per device per forward/backward.")
+    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
+    grad_clip: float = Field(1.0, ge=0, description="Clip the global gradient norm (0: off).")
+    dtype: Literal["auto", "bf16", "fp32"] = Field(
+        "auto", description="Autocast dtype (auto: bf16 on CUDA, fp32 on CPU; bf16 also pays on CPUs with AMX).")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when available.")
+    checkpoint_every: int = Field(50, ge=1, description="Save a resumable checkpoint every N steps (and at the end).")
+    keep_checkpoints: int = Field(2, ge=1, description="Resumable checkpoints kept.")
+    log_every: int = Field(5, ge=1, description="Log training metrics every N steps.")
+    seed: int = Field(0, description="Seed for data order, sampling and init of new heads.")
+    num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).",
+                             json_schema_extra={"cache_key": False})
+
+
+def use_cuda(s: TrainSettings) -> bool:
+    import torch
+
+    if s.device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: cuda requested but torch sees no CUDA device")
+    return s.device != "cpu" and torch.cuda.is_available()
+
+
+def trainer_args(s: TrainSettings, output_dir: Path, **extra) -> dict:
+    """Keyword arguments for any TRL *Config: the same meaning of every shared field in every stage."""
+    import torch
+
+    cuda = use_cuda(s)
+    if not cuda and s.num_threads:
+        torch.set_num_threads(s.num_threads)
+    bf16 = s.dtype == "bf16" or (s.dtype == "auto" and cuda)
+    return dict(
+        output_dir=str(output_dir), learning_rate=s.lr, lr_scheduler_type=s.schedule, warmup_steps=s.warmup_ratio,  # transformers 5: a float < 1 is a share of the steps
+        weight_decay=s.weight_decay, per_device_train_batch_size=s.micro_batch,
+        gradient_accumulation_steps=s.grad_accum, max_grad_norm=s.grad_clip or 1e9, bf16=bf16, fp16=False,
+        use_cpu=not cuda, gradient_checkpointing=False,  # TRL turns it on; small models don't need it
+        save_strategy="steps", save_steps=s.checkpoint_every, save_total_limit=s.keep_checkpoints,
+        logging_steps=s.log_every, logging_first_step=True, report_to="none", seed=s.seed, data_seed=s.seed,
+        disable_tqdm=True, dataloader_num_workers=0, push_to_hub=False, **extra,
+    )
+
+
+def resume_point(output_dir: Path) -> tuple[str | None, int]:
+    """(last complete checkpoint, its step) in the scratch dir, or (None, 0)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not Path(output_dir).is_dir():
+        return None, 0
+    ckpt = get_last_checkpoint(str(output_dir))
+    if ckpt is None:
+        return None, 0
+    state = Path(ckpt) / "trainer_state.json"
+    step = json.loads(state.read_text())["global_step"] if state.is_file() else 0
+    return ckpt, int(step)
+
+
+def fit(trainer, work: Path, ctx) -> dict[str, float]:
+    """Train from the last checkpoint in `work`, if any; the numbers every TRL stage reports."""
+    quiet(trainer)
+    resume, step = resume_point(work)
+    if resume:
+        ctx.log.warning("resuming from %s (step %d)", resume, step)
+    out = trainer.train(resume_from_checkpoint=resume)
+    return {"train_loss": float(out.training_loss), "steps": float(out.global_step),
+            "resumed_from_step": float(step), "train_seconds": float(out.metrics.get("train_runtime", 0.0))}
+
+
+def metrics_callback(ctx, prefix: str = ""):
+    """A TrainerCallback that streams every logged number to the stage's MLflow run."""
+    from transformers import TrainerCallback
+
+    class StreamMetrics(TrainerCallback):
+        def __init__(self):
+            self.last: dict[str, float] = {}
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            m = {f"{prefix}{k}": float(v) for k, v in logs.items()
+                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}
+            self.last.update(m)
+            ctx.log_metrics(m, state.global_step)
+            shown = ", ".join(f"{k}={v:.4g}" for k, v in m.items() if not k.endswith(("epoch", "num_tokens")))
+            ctx.log.info("step %d/%d: %s", state.global_step, state.max_steps, shown)
+
+    return StreamMetrics()
+
+
+def load_model(model_dir: Path, cls=None, **kw):
+    """A model stage's checkpoint, safetensors only, no remote code."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cls = cls or AutoModelForCausalLM
+    tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
+    model = cls.from_pretrained(model_dir, trust_remote_code=False, use_safetensors=True, **kw)
+    return model, tok
+
+
+def stop_token_ids(tok) -> list[int]:
+    ids = [tok.convert_tokens_to_ids(END_OF_TURN), tok.eos_token_id]
+    return [i for i in dict.fromkeys(ids) if i is not None and i >= 0 and i != tok.unk_token_id]
+
+
+def save_model(model, tok, tokenizer_src: Path, dest: Path) -> Path:
+    """One plain HF checkpoint: safetensors weights, config, a generation config that stops at the
+    end of an assistant turn, and the tokenizer files (with the chat template) of the input model."""
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    gc = getattr(model, "generation_config", None)  # a reward model (sequence classifier) has none
+    if gc is not None:
+        gc.eos_token_id = stop_token_ids(tok)
+        gc.pad_token_id = tok.pad_token_id
+        gc.bos_token_id = tok.bos_token_id
+    model.config.pad_token_id = tok.pad_token_id
+    model.config.use_cache = True
+    model.save_pretrained(tmp, safe_serialization=True)
+    for name in TOKENIZER_FILES:
+        if (Path(tokenizer_src) / name).is_file():
+            shutil.copy2(Path(tokenizer_src) / name, tmp / name)
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.replace(dest)
+    return dest
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not Path(path).is_file():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def quiet_hub() -> None:
+    """Trainers send telemetry and may look up the Hub; local models need neither. Progress bars
+    would flood the stage log (the stage logs its own progress)."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def quiet(trainer):
+    """Drop the Trainer's stdout printer: metrics go to the stage log and MLflow instead."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    for cb in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(cb)
+    return trainer
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{path}.part")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def copy_tree(src: Path, dest: Path) -> None:
+    shutil.copytree(src, dest, dirs_exist_ok=True)

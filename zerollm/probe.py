@@ -1,0 +1,199 @@
+"""The held-out fact probe that every model stage (pretrain, sft, rlhf) runs the same way.
+
+Two numbers per stage, on the eval set's held-out items (facts no SFT, preference or RL row states,
+so a right answer there is knowledge from pretraining):
+
+- `qa_mc_accuracy`: multiple choice by log-likelihood of each candidate after a plain
+  "Question: ... Answer:" prompt. It needs no chat skills, so it already works on a base model;
+  `qa_mc_chance` is the mean of 1/k beside it.
+- `qa_exact_match`: the greedy answer to the question in the chat template contains the gold
+  answer (normalised). This needs both the fact and the chat format, so it shows what SFT and RL add.
+
+Items SFT did state (`seen`) are scored apart (`*_seen`): they show memorised SFT answers, not
+knowledge. The answers are written to `probe.jsonl`, one column per stage so far, so the rlhf
+stage's table shows a question's answer after pretrain, sft and rlhf side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from pydantic import Field
+
+from zerollm.config import StrictModel
+
+TABLE = "probe.jsonl"
+
+
+class ProbeConfig(StrictModel):
+    enabled: bool = Field(True, description="Score the stage's model on the eval set's held-out facts.")
+    max_items: int = Field(300, ge=1, description="Eval items scored at most, held-out and seen each.")
+    max_new_tokens: int = Field(40, ge=1, description="Tokens generated per greedy answer.")
+    batch_size: int = Field(64, ge=1, description="Questions per forward/generate batch.",
+                        json_schema_extra={"cache_key": False})
+
+
+def load_items(collect_dir: Path, limit: int) -> list[dict]:
+    path = Path(collect_dir) / "datasets" / "eval.jsonl"
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8") as f:
+        items = [json.loads(line) for line in f if line.strip()]
+    held = [it for it in items if not it.get("seen")][:limit]
+    seen = [it for it in items if it.get("seen")][:limit]
+    return held + seen
+
+
+def mc_prompt(question: str) -> str:
+    """The same plain prompt for every stage: base models have never seen the chat markers."""
+    return f"Question: {question}\nAnswer:"
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w\s]", " ", text)  # punctuation (ASCII and CJK) to spaces
+    return " ".join(text.split())
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+
+
+def first_sentences(reply: str, n: int = 2) -> str:
+    """The opening of a reply. A base model that rambles on about the subject states many facts
+    about it; only an answer that opens with the asked-for fact counts (two sentences leave room
+    for a lead-in such as "Sure.")."""
+    parts = [p for p in _SENTENCE_END.split(reply.strip()) if p.strip()]
+    return " ".join(parts[:n])
+
+
+def contains_answer(reply: str, gold: str) -> bool:
+    """Gold inside the reply's opening as whole words ("34" is not in "134"); CJK has no word
+    breaks, so Chinese answers match as substrings with spaces removed."""
+    r, g = normalise(first_sentences(reply)), normalise(gold)
+    if not g:
+        return False
+    if re.search(r"[\u3400-\u9fff]", g):
+        return g.replace(" ", "") in r.replace(" ", "")
+    return re.search(rf"(?<!\w){re.escape(g)}(?!\w)", r) is not None
+
+
+def _device(model):
+    return next(model.parameters()).device
+
+
+def mc_scores(model, tok, items: list[dict], batch_size: int) -> list[int]:
+    """Index of the highest total log-likelihood choice, per item."""
+    import torch
+
+    rows = []  # (item index, choice index, context ids, continuation ids)
+    for i, it in enumerate(items):
+        ctx = tok.encode(mc_prompt(it["question"]), add_special_tokens=False)
+        for j, ch in enumerate(it["choices"]):
+            rows.append((i, j, ctx, tok.encode(" " + ch, add_special_tokens=False)))
+    scores: dict[int, list[float]] = {i: [float("-inf")] * len(it["choices"]) for i, it in enumerate(items)}
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    dev = _device(model)
+    for b in range(0, len(rows), batch_size):
+        chunk = rows[b:b + batch_size]
+        seqs = [c + k for _, _, c, k in chunk]
+        width = max(map(len, seqs))
+        ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for r, s in enumerate(seqs):
+            ids[r, :len(s)] = torch.tensor(s)
+            mask[r, :len(s)] = 1
+        with torch.no_grad():
+            logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits.float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1)
+        for r, (i, j, c, k) in enumerate(chunk):
+            pos = torch.arange(len(c) - 1, len(c) + len(k) - 1)
+            tgt = torch.tensor(k)
+            scores[i][j] = logp[r, pos, tgt.to(logp.device)].sum().item()
+    return [max(range(len(s)), key=s.__getitem__) for _, s in sorted(scores.items())]
+
+
+def greedy_answers(model, tok, questions: list[str], max_new_tokens: int, batch_size: int) -> list[str]:
+    """Greedy chat replies, batched with left padding, stopped at the end-of-turn token."""
+    import torch
+
+    stop = [t for t in {tok.convert_tokens_to_ids("<|im_end|>"), tok.eos_token_id} if t is not None and t >= 0]
+    side = tok.padding_side
+    tok.padding_side = "left"
+    out = []
+    try:
+        for b in range(0, len(questions), batch_size):
+            texts = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False,
+                                             add_generation_prompt=True) for q in questions[b:b + batch_size]]
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(_device(model))
+            with torch.no_grad():
+                gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop,
+                                     pad_token_id=tok.pad_token_id)
+            out.extend(tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+    finally:
+        tok.padding_side = side
+    return [o.strip() for o in out]
+
+
+def run_probe(model, tok, collect_dir: Path, cfg: ProbeConfig, stage: str, out_dir: Path,
+              upstream: Path | None = None) -> dict[str, float]:
+    """Score `model`, write `out_dir/probe.jsonl` (with upstream stages' answers), return the metrics."""
+    if not cfg.enabled:
+        return {}
+    items = load_items(collect_dir, cfg.max_items)
+    if not items:
+        return {}
+    was_training = model.training
+    model.eval()
+    try:
+        replies = greedy_answers(model, tok, [it["question"] for it in items], cfg.max_new_tokens, cfg.batch_size)
+        mc_items = [it for it in items if len(it.get("choices") or []) >= 2]
+        picks = dict(zip((it["id"] for it in mc_items), mc_scores(model, tok, mc_items, cfg.batch_size)))
+    finally:
+        model.train(was_training)
+
+    prev = {}
+    if upstream is not None and (upstream / TABLE).is_file():
+        prev = {r["id"]: r for r in map(json.loads, (upstream / TABLE).read_text(encoding="utf-8").splitlines())}
+    table = []
+    for it, reply in zip(items, replies):
+        row = {k: v for k, v in prev.get(it["id"], {}).items()}
+        row.update(id=it["id"], question=it["question"], gold=it["answer"], seen=bool(it.get("seen")))
+        row[f"answer_{stage}"] = reply
+        row[f"correct_{stage}"] = contains_answer(reply, it["answer"])
+        if it["id"] in picks:
+            row[f"mc_{stage}"] = it["choices"][picks[it["id"]]]
+        table.append(row)
+    with open(out_dir / TABLE, "w", encoding="utf-8") as f:
+        for row in table:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    metrics: dict[str, float] = {}
+    for suffix, seen in (("", False), ("_seen", True)):
+        group = [(it, row) for it, row in zip(items, table) if bool(it.get("seen")) == seen]
+        if not group:
+            continue
+        metrics[f"qa_exact_match{suffix}"] = sum(row[f"correct_{stage}"] for _, row in group) / len(group)
+        mc = [(it, row) for it, row in group if it["id"] in picks]
+        if mc:
+            metrics[f"qa_mc_accuracy{suffix}"] = sum(row[f"mc_{stage}"] == it["answer"] for it, row in mc) / len(mc)
+            metrics[f"qa_mc_chance{suffix}"] = sum(1 / len(it["choices"]) for it, _ in mc) / len(mc)
+        metrics[f"qa_items{suffix}"] = float(len(group))
+    return metrics
+
+
+def probe_checkpoint(model_dir: Path, collect_dir: Path, cfg: ProbeConfig, stage: str, out_dir: Path, log,
+                     cuda: bool = False, upstream: Path | None = None) -> dict[str, float]:
+    """The probe on a stage's saved output, loaded as a user would load it."""
+    if not cfg.enabled:
+        return {}
+    from zerollm.finetune import load_model
+
+    model, tok = load_model(model_dir)
+    if cuda:
+        model = model.cuda()
+    metrics = run_probe(model, tok, collect_dir, cfg, stage, out_dir, upstream=upstream)
+    log.info("%s probe: %s", stage, ", ".join(f"{k}={v:.3g}" for k, v in metrics.items()))
+    return metrics

@@ -1,0 +1,93 @@
+"""Verifiable rewards and on-policy preference pairs for the embedded world's RL prompts.
+
+An RL prompt carries the gold `answer` of a training fact; the verifier is the probe's own check
+(the normalised reply contains the answer), so what RL optimises is what the probe measures, on
+facts the probe never asks about.
+"""
+
+from __future__ import annotations
+
+import re
+
+from zerollm.probe import contains_answer, normalise
+
+
+def _text(completion) -> str:
+    """GRPO/RLOO pass a conversational completion as [{"role": "assistant", "content": ...}]."""
+    if isinstance(completion, list):
+        return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
+    return str(completion)
+
+
+def verifier_reward(completions, answer, **kwargs) -> list[float]:
+    """1 when the answer states the gold value, else 0."""
+    return [float(contains_answer(_text(c), a)) for c, a in zip(completions, answer)]
+
+
+def repeated_fraction(text: str, n: int = 3) -> float:
+    """Share of word (CJK: character) n-grams that already occurred earlier in the text."""
+    norm = normalise(text)
+    units = list(norm.replace(" ", "")) if re.search(r"[\u3400-\u9fff]", norm) else norm.split()
+    grams = [tuple(units[i:i + n]) for i in range(len(units) - n + 1)]
+    if not grams:
+        return 0.0
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def make_format_reward(stop_ids: list[int]):
+    """+1 for ending the turn (an end token within the length budget), minus the repeated share."""
+    stops = set(stop_ids)
+
+    def format_reward(completions, completion_ids=None, **kwargs) -> list[float]:
+        out = []
+        for c, ids in zip(completions, completion_ids or [[]] * len(completions)):
+            ended = bool(ids) and ids[-1] in stops
+            out.append(float(ended) - repeated_fraction(_text(c)))
+        return out
+
+    return format_reward
+
+
+def sample_answers(model, tok, prompts: list[list[dict]], samples: int, temperature: float, max_new_tokens: int,
+                   stop_ids: list[int], batch_size: int = 16, seed: int = 0) -> list[list[str]]:
+    """`samples` sampled replies per chat prompt."""
+    import torch
+
+    torch.manual_seed(seed)
+    side = tok.padding_side
+    tok.padding_side = "left"
+    dev = next(model.parameters()).device
+    out: list[list[str]] = []
+    model.eval()
+    try:
+        for b in range(0, len(prompts), batch_size):
+            texts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
+                     for p in prompts[b:b + batch_size]]
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(dev)
+            with torch.no_grad():
+                gen = model.generate(**enc, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
+                                     num_return_sequences=samples, max_new_tokens=max_new_tokens,
+                                     eos_token_id=stop_ids, pad_token_id=tok.pad_token_id)
+            texts_out = tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            for i in range(len(texts)):
+                out.append([t.strip() for t in texts_out[i * samples:(i + 1) * samples]])
+    finally:
+        tok.padding_side = side
+    return out
+
+
+def onpolicy_pairs(rows: list[dict], replies: list[list[str]]) -> tuple[list[dict], dict[str, float]]:
+    """Pair a right sampled answer with a wrong one of the same prompt (prompts all right or all
+    wrong teach nothing by comparison and are skipped)."""
+    pairs, n_right, n_all = [], 0, 0
+    for row, answers in zip(rows, replies):
+        ok = [a for a in answers if a and contains_answer(a, row["answer"])]
+        bad = [a for a in answers if not (a and contains_answer(a, row["answer"]))]
+        n_right += len(ok)
+        n_all += len(answers)
+        if ok and bad:
+            pairs.append({"prompt": row["prompt"], "chosen": [{"role": "assistant", "content": ok[0]}],
+                          "rejected": [{"role": "assistant", "content": bad[0]}]})
+    stats = {"onpolicy_prompts": float(len(rows)), "onpolicy_pairs": float(len(pairs)),
+             "onpolicy_sample_accuracy": n_right / n_all if n_all else 0.0}
+    return pairs, stats

@@ -1,0 +1,71 @@
+"""sft stage: TRL SFTTrainer on the pretrain checkpoint, loss on assistant tokens only.
+
+The tokenizer's ChatML template marks each assistant reply and its closing <|im_end|> with
+{% generation %}, so the model learns to answer and to end its turn, never to write user turns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zerollm import finetune
+from zerollm.probe import probe_checkpoint
+from zerollm.sft.config import SftConfig
+from zerollm.stage import StageContext, StageResult
+
+Config = SftConfig
+SYSTEM_METRICS = True
+
+
+class SftDataError(ValueError):
+    pass
+
+
+def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
+    finetune.quiet_hub()
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    collect, base = inputs["collect"], inputs["pretrain"] / "model"
+    rows = finetune.read_jsonl(collect / "datasets" / "sft.jsonl")
+    if cfg.max_rows:
+        rows = rows[: cfg.max_rows]
+    if not rows:
+        raise SftDataError("sft: the SFT set is empty (collect datasets/sft.jsonl); set collect.sft or use a "
+                           "synthetic source")
+    model, tok = finetune.load_model(base)
+    context = model.config.max_position_embeddings
+    if cfg.max_length > context:
+        raise SftDataError(f"sft.max_length: {cfg.max_length} is longer than the model's context ({context})")
+    train = Dataset.from_list([{"messages": r["messages"]} for r in rows])
+
+    work = ctx.scratch or out_dir / "work"
+    args = SFTConfig(**finetune.trainer_args(
+        cfg, work, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps or -1, max_length=cfg.max_length,
+        packing=cfg.packing, assistant_only_loss=True, dataset_num_proc=None))
+    peft_config = None
+    if cfg.lora.enabled:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                                 target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
+    stream = finetune.metrics_callback(ctx)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tok,
+                         callbacks=[stream], peft_config=peft_config)
+    fit = finetune.fit(trainer, work, ctx)
+
+    trained = trainer.model
+    if cfg.lora.enabled:
+        trained = trained.merge_and_unload()  # one plain model for rlhf and the GGUF export
+    model_dir = finetune.save_model(trained, tok, base, out_dir / "model")
+    del trainer, trained, model
+
+    metrics = {**fit, "rows": float(len(rows))}
+    for k in ("mean_token_accuracy", "entropy"):
+        if k in stream.last:
+            metrics[f"final_{k}"] = stream.last[k]
+    metrics.update(probe_checkpoint(model_dir, collect, cfg.probe, "sft", out_dir, ctx.log,
+                                    cuda=finetune.use_cuda(cfg), upstream=inputs["pretrain"]))
+    ctx.log.info("sft: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+    artifacts = [a for a in ("probe.jsonl", "model/config.json") if (out_dir / a).exists()]
+    return StageResult(metrics=metrics, artifacts=artifacts, summary={"model": "model"})
