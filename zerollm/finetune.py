@@ -65,7 +65,7 @@ def trainer_args(s: TrainSettings, output_dir: Path, **extra) -> dict:
     return dict(
         output_dir=str(output_dir), learning_rate=s.lr, lr_scheduler_type=s.schedule, warmup_steps=s.warmup_ratio,  # transformers 5: a float < 1 is a share of the steps
         weight_decay=s.weight_decay, per_device_train_batch_size=s.micro_batch,
-        gradient_accumulation_steps=s.grad_accum, max_grad_norm=s.grad_clip or 1e9, bf16=bf16, fp16=False,
+        gradient_accumulation_steps=s.grad_accum, max_grad_norm=s.grad_clip, bf16=bf16, fp16=False,
         use_cpu=not cuda, gradient_checkpointing=False,  # TRL turns it on; small models don't need it
         save_strategy="steps", save_steps=s.checkpoint_every, save_total_limit=s.keep_checkpoints,
         logging_steps=s.log_every, logging_first_step=True, report_to="none", seed=s.seed, data_seed=s.seed,

@@ -144,7 +144,7 @@ def test_kill_9_during_dedup_then_rerun_recovers(workdir):
 
 
 def test_changed_pretrain_setting_reruns_pretrain_and_what_follows(workdir):
-    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "pretrain.lr=0.002")
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "pretrain.lr=0.0025")
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:4])
     assert not any(st[s]["cache_hit"] for s in ("pretrain", "sft", "rlhf"))
