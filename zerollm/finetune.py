@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import Field
 
 from zerollm.config import StrictModel
+from zerollm.probe import END_OF_TURN, load_model, stop_token_ids  # noqa: F401  (re-exported for the stages)
 
-END_OF_TURN = "<|im_end|>"
 # files of a model stage's output that are the tokenizer (copied from the tokenizer stage, never
 # re-saved: transformers 5 writes a tokenizer class name that 4.x cannot load)
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json")
@@ -74,64 +74,81 @@ def trainer_args(s: TrainSettings, output_dir: Path, **extra) -> dict:
 
 
 def resume_point(output_dir: Path) -> tuple[str | None, int]:
-    """(last complete checkpoint, its step) in the scratch dir, or (None, 0)."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """(newest complete checkpoint, its step) in the scratch dir, or (None, 0).
 
-    if not Path(output_dir).is_dir():
+    The Trainer writes a checkpoint in place, trainer_state.json last, so a kill during a save
+    leaves a partial one: it is removed, and the one before it is the resume point.
+    """
+    done = []
+    for d in Path(output_dir).glob("checkpoint-*"):
+        try:
+            state = json.loads((d / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            state = None
+        weights = list(d.glob("*.safetensors"))
+        if state is not None and weights:
+            done.append((int(state["global_step"]), d))
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    if not done:
         return None, 0
-    ckpt = get_last_checkpoint(str(output_dir))
-    if ckpt is None:
-        return None, 0
-    state = Path(ckpt) / "trainer_state.json"
-    step = json.loads(state.read_text())["global_step"] if state.is_file() else 0
-    return ckpt, int(step)
+    step, ckpt = max(done)
+    return str(ckpt), step
 
 
-def fit(trainer, work: Path, ctx) -> dict[str, float]:
-    """Train from the last checkpoint in `work`, if any; the numbers every TRL stage reports."""
+def fit(trainer, work: Path, ctx, stream) -> dict[str, float]:
+    """Train from the last checkpoint in `work`, if any; the numbers every TRL stage reports.
+
+    After a resume the Trainer's own totals cover only the steps it ran this time, so the numbers
+    come from its log history, which the checkpoint carried over; the steps before the resume are
+    streamed again, so the stage's MLflow run shows the whole curve.
+    """
     quiet(trainer)
     resume, step = resume_point(work)
     if resume:
         ctx.log.warning("resuming from %s (step %d)", resume, step)
+        history = json.loads((Path(resume) / "trainer_state.json").read_text()).get("log_history", [])
+        for row in history:
+            stream.emit(row, row.get("step"))
     out = trainer.train(resume_from_checkpoint=resume)
-    return {"train_loss": float(out.training_loss), "steps": float(out.global_step),
-            "resumed_from_step": float(step), "train_seconds": float(out.metrics.get("train_runtime", 0.0))}
+    history = trainer.state.log_history
+    for row in history:
+        stream.keep(row)
+    losses = [r["loss"] for r in history if "loss" in r]
+    return {"train_loss": float(sum(losses) / len(losses)) if losses else float(out.training_loss),
+            "steps": float(trainer.state.global_step), "resumed_from_step": float(step),
+            "train_seconds": float(out.metrics.get("train_runtime", 0.0))}
 
 
 def metrics_callback(ctx, prefix: str = ""):
-    """A TrainerCallback that streams every logged number to the stage's MLflow run."""
+    """A TrainerCallback that streams every logged number to the stage's MLflow run and keeps the
+    latest value of each (`last`)."""
     from transformers import TrainerCallback
 
     class StreamMetrics(TrainerCallback):
         def __init__(self):
             self.last: dict[str, float] = {}
 
+        def keep(self, logs: dict) -> dict[str, float]:
+            m = {f"{prefix}{k}": float(v) for k, v in logs.items()
+                 if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}
+            self.last.update({k[len(prefix):]: v for k, v in m.items()})
+            return m
+
+        def emit(self, logs: dict, step: int | None) -> dict[str, float]:
+            m = self.keep(logs)
+            if m:
+                ctx.log_metrics(m, step)
+            return m
+
         def on_log(self, args, state, control, logs=None, **kwargs):
             if not state.is_world_process_zero or not logs:
                 return
-            m = {f"{prefix}{k}": float(v) for k, v in logs.items()
-                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}
-            self.last.update(m)
-            ctx.log_metrics(m, state.global_step)
+            m = self.emit(logs, state.global_step)
             shown = ", ".join(f"{k}={v:.4g}" for k, v in m.items() if not k.endswith(("epoch", "num_tokens")))
             ctx.log.info("step %d/%d: %s", state.global_step, state.max_steps, shown)
 
     return StreamMetrics()
-
-
-def load_model(model_dir: Path, cls=None, **kw):
-    """A model stage's checkpoint, safetensors only, no remote code."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    cls = cls or AutoModelForCausalLM
-    tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
-    model = cls.from_pretrained(model_dir, trust_remote_code=False, use_safetensors=True, **kw)
-    return model, tok
-
-
-def stop_token_ids(tok) -> list[int]:
-    ids = [tok.convert_tokens_to_ids(END_OF_TURN), tok.eos_token_id]
-    return [i for i in dict.fromkeys(ids) if i is not None and i >= 0 and i != tok.unk_token_id]
 
 
 def save_model(model, tok, tokenizer_src: Path, dest: Path) -> Path:
@@ -192,5 +209,3 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     tmp.replace(path)
 
 
-def copy_tree(src: Path, dest: Path) -> None:
-    shutil.copytree(src, dest, dirs_exist_ok=True)

@@ -9,8 +9,8 @@ so a right answer there is knowledge from pretraining):
 - `qa_exact_match`: the greedy answer to the question in the chat template contains the gold
   answer (normalised). This needs both the fact and the chat format, so it shows what SFT and RL add.
 
-Items SFT did state (`seen`) are scored apart (`*_seen`): they show memorised SFT answers, not
-knowledge. The answers are written to `probe.jsonl`, one column per stage so far, so the rlhf
+Items about facts a training row states (`seen`: an SFT chat, preference pair or RL prompt) are
+scored apart (`*_seen`): they show memorised post-training answers, not knowledge from pretraining. The answers are written to `probe.jsonl`, one column per stage so far, so the rlhf
 stage's table shows a question's answer after pretrain, sft and rlhf side by side.
 """
 
@@ -26,6 +26,7 @@ from pydantic import Field
 from zerollm.config import StrictModel
 
 TABLE = "probe.jsonl"
+END_OF_TURN = "<|im_end|>"
 
 
 class ProbeConfig(StrictModel):
@@ -119,7 +120,7 @@ def greedy_answers(model, tok, questions: list[str], max_new_tokens: int, batch_
     """Greedy chat replies, batched with left padding, stopped at the end-of-turn token."""
     import torch
 
-    stop = [t for t in {tok.convert_tokens_to_ids("<|im_end|>"), tok.eos_token_id} if t is not None and t >= 0]
+    stop = stop_token_ids(tok)
     side = tok.padding_side
     tok.padding_side = "left"
     out = []
@@ -189,11 +190,25 @@ def probe_checkpoint(model_dir: Path, collect_dir: Path, cfg: ProbeConfig, stage
     """The probe on a stage's saved output, loaded as a user would load it."""
     if not cfg.enabled:
         return {}
-    from zerollm.finetune import load_model
-
     model, tok = load_model(model_dir)
     if cuda:
         model = model.cuda()
     metrics = run_probe(model, tok, collect_dir, cfg, stage, out_dir, upstream=upstream)
     log.info("%s probe: %s", stage, ", ".join(f"{k}={v:.3g}" for k, v in metrics.items()))
     return metrics
+
+
+def load_model(model_dir: Path, cls=None, **kw):
+    """A model stage's checkpoint, safetensors only, no remote code."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cls = cls or AutoModelForCausalLM
+    tok = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
+    model = cls.from_pretrained(model_dir, trust_remote_code=False, use_safetensors=True, **kw)
+    return model, tok
+
+
+def stop_token_ids(tok) -> list[int]:
+    """End of an assistant turn, and end of text; a tokenizer without ChatML has only the latter."""
+    ids = [tok.convert_tokens_to_ids(END_OF_TURN), tok.eos_token_id]
+    return [i for i in dict.fromkeys(ids) if i is not None and i >= 0 and i != tok.unk_token_id]

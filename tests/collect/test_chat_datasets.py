@@ -148,10 +148,10 @@ def test_every_format_normalised_and_every_bad_row_counted(tmp_path, ctx, files)
     msgs = [r["messages"] for r in data["sft"]]
     assert msgs[0] == [U("Name a colour."), A("Blue.")]
     assert msgs[1] == [S("Be brief."), U("Add the numbers.\n\n2 and 3"), A("5")]
-    assert msgs[2] == [U("a"), A("b")] and data["sft"][2]["id"] == "dup"
+    assert msgs[2] == [U("a"), A("b")] and data["sft"][2]["id"] == "alpaca:dup"
     assert msgs[3] == [U("Hi"), A("Hello!")]
     assert msgs[4] == [S("S"), U("Q1"), A("A1"), U("Q2"), A("A2")]
-    assert data["sft"][5] == {"id": "m1", "source": "msgs", "facts": ["f1"], "messages": [U("Q"), A("A")]}
+    assert data["sft"][5] == {"id": "msgs:m1", "source": "msgs", "facts": ["f1"], "messages": [U("Q"), A("A")]}
     assert msgs[6:] == [[U("2+2?"), A("4")], [U("Hi"), A("Hey")], [U("P1"), A("R1")], [U("P2"), A("R2")]]
     assert [r["source"] for r in data["sft"]] == ["alpaca"] * 3 + ["sharegpt"] * 2 + ["msgs"] + ["pc"] * 2 + \
         ["parquet"] * 2
@@ -205,7 +205,7 @@ def test_default_datasets_come_from_the_synthetic_worlds(tmp_path, ctx, monkeypa
     for name in ("en", "zh"):
         ev = [r for r in data["eval"] if r["source"] == name]
         assert [r["seen"] for r in ev] == [False] * 20 + [True] * 10  # n_eval held out, then n_eval_seen
-        assert all(r["answer"] in r["choices"] and r["id"].startswith(f"{name}-eval-") for r in ev)
+        assert all(r["answer"] in r["choices"] and r["id"].startswith(f"{name}:{name}-eval-") for r in ev)
     assert data["sft"][0]["messages"][0]["role"] == "user" and data["sft"][0]["facts"]
 
 
@@ -274,13 +274,12 @@ def test_hf_folder_and_url_sources(tmp_path, ctx):
     finally:
         srv.shutdown()
     assert [(p["id"], p["answer"]) for p in data["prompts"]] == [("hf:0", "0"), ("hf:1", "1"), ("hf:2", "2")]
-    assert data["eval"] == [{"id": "u1", "source": "url", "question": "Remote?", "answer": "Yes", "seen": False}]
+    assert data["eval"] == [{"id": "url:u1", "source": "url", "question": "Remote?", "answer": "Yes", "seen": False}]
 
 
 @pytest.mark.parametrize("fn,row,reason", [
     (sft_row, {"messages": []}, "missing_field"),
     (sft_row, {"messages": "hi"}, "bad_type"),
-    (sft_row, {"messages": [U("q"), A("a")], "id": {"x": 1}}, "bad_type"),
     (sft_row, {"messages": [U("q"), A("a")], "facts": "f1"}, "bad_type"),
     (preference_row, {"chosen": [U("q"), A("a")], "rejected": [U("q"), A("a")]}, "same_answer"),
     (preference_row, {"chosen": [U("q")], "rejected": [U("q"), A("a")]}, "role_order"),

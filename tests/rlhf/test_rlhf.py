@@ -84,8 +84,26 @@ def test_verifier_and_format_rewards():
 
 def test_onpolicy_pairs_pair_a_right_with_a_wrong_answer():
     rows = [{"prompt": [{"role": "user", "content": "Where?"}], "answer": "Oakford"},
-            {"prompt": [{"role": "user", "content": "Who?"}], "answer": "Mira"}]
-    pairs, stats = onpolicy_pairs(rows, [["In Oakford.", "In Elm."], ["Mira.", "Mira!"]])
+            {"prompt": [{"role": "user", "content": "Who?"}], "answer": "Mira"},
+            {"prompt": [{"role": "user", "content": "When?"}], "answer": "1921"}]
+    replies = [[("In Oakford.", True), ("In Elm.", True)],
+               [("Mira.", True), ("Mira!", True)],
+               [("It opened in 1921 and", False), ("Never.", True)]]  # the right one was cut off
+    pairs, stats = onpolicy_pairs(rows, replies)
     assert len(pairs) == 1 and pairs[0]["chosen"][0]["content"] == "In Oakford."
     assert pairs[0]["rejected"][0]["content"] == "In Elm."
-    assert stats["onpolicy_sample_accuracy"] == 0.75
+    assert stats["onpolicy_sample_accuracy"] == pytest.approx(4 / 6)
+
+
+def test_resume_point_skips_a_checkpoint_cut_off_mid_save(tmp_path):
+    from zerollm.finetune import resume_point
+
+    assert resume_point(tmp_path / "none") == (None, 0)
+    for step, complete in ((2, True), (4, True), (6, False)):
+        d = tmp_path / f"checkpoint-{step}"
+        d.mkdir()
+        (d / "model.safetensors").write_bytes(b"x")
+        if complete:
+            (d / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    assert resume_point(tmp_path) == (str(tmp_path / "checkpoint-4"), 4)
+    assert not (tmp_path / "checkpoint-6").exists()

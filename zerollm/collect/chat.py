@@ -61,10 +61,10 @@ def _extras(row: dict) -> dict:
     """`id` and `facts` kept from the row: stable ids for lineage, facts for eval's `seen` flag."""
     out: dict = {}
     rid = row.get("id")
-    if isinstance(rid, bool) or not isinstance(rid, (str, int, type(None))):
-        raise _Bad("bad_type", f"id is {type(rid).__name__}")
-    if rid is not None and str(rid).strip():
-        out["id"] = str(rid)
+    if isinstance(rid, float) and rid.is_integer():  # pandas-written parquet turns int ids into floats
+        rid = int(rid)
+    if isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid).strip():
+        out["id"] = str(rid)  # other id types: the derived id (file and line) stands in
     facts = row.get("facts")
     if facts is not None:
         if not isinstance(facts, list) or not all(isinstance(f, str) for f in facts):
@@ -151,6 +151,11 @@ def _as_assistant(value: Any, what: str) -> list[dict]:
     return [_msg("assistant", _text(value, what))] if isinstance(value, str) else _turns(value, what)
 
 
+def _has(row: dict, key: str) -> bool:
+    """Parquet and HF rows carry every column, None where a row has no value: presence means a value."""
+    return row.get(key) is not None
+
+
 def _keys(row: dict) -> str:
     return f"keys {sorted(row)[:12]}"
 
@@ -159,13 +164,13 @@ def _keys(row: dict) -> str:
 
 def _sft_format(row: dict) -> str:
     for key in ("messages", "conversations"):
-        if key in row:
+        if _has(row, key):
             turns = row[key]
             first = turns[0] if isinstance(turns, list) and turns else None
             return "sharegpt" if isinstance(first, dict) and "from" in first else "messages"
-    if "instruction" in row:
+    if _has(row, "instruction"):
         return "alpaca"
-    if "prompt" in row or "completion" in row:
+    if _has(row, "prompt") or _has(row, "completion"):
         return "prompt_completion"
     raise _Bad("unknown_format", _keys(row))
 
@@ -175,7 +180,7 @@ def sft_row(row: dict, fmt: str) -> dict:
     fmt = _sft_format(row) if fmt == "auto" else fmt
     if fmt in ("messages", "sharegpt"):
         order = ("conversations", "messages") if fmt == "sharegpt" else ("messages", "conversations")
-        key = next((k for k in order if k in row), order[0])
+        key = next((k for k in order if _has(row, k)), order[0])
         msgs = _turns(_need(row, key), key, sharegpt=fmt == "sharegpt")
     elif fmt == "alpaca":
         instruction = _text(_need(row, "instruction"), "instruction")
@@ -198,7 +203,7 @@ def sft_row(row: dict, fmt: str) -> dict:
 
 @_normaliser
 def preference_row(row: dict, fmt: str) -> dict:
-    if fmt == "auto" and "chosen" not in row and "rejected" not in row:
+    if fmt == "auto" and not _has(row, "chosen") and not _has(row, "rejected"):
         raise _Bad("unknown_format", _keys(row))
     chosen, rejected = _need(row, "chosen"), _need(row, "rejected")
     if row.get("prompt") is None:
@@ -237,7 +242,7 @@ def _choices(value: Any) -> list[str]:
 
 @_normaliser
 def eval_row(row: dict, fmt: str) -> dict:
-    if fmt == "auto" and "question" not in row:
+    if fmt == "auto" and not _has(row, "question"):
         raise _Bad("unknown_format", _keys(row))
     out: dict = {"question": _text(_need(row, "question"), "question")}
     answer = _need(row, "answer")
@@ -266,14 +271,14 @@ def eval_row(row: dict, fmt: str) -> dict:
 @_normaliser
 def prompt_row(row: dict, fmt: str) -> dict:
     if fmt == "auto":
-        if "prompt" in row or "question" in row:
+        if _has(row, "prompt") or _has(row, "question"):
             fmt = "prompt"
-        elif "messages" in row:
+        elif _has(row, "messages"):
             fmt = "messages"
         else:
             raise _Bad("unknown_format", _keys(row))
     if fmt == "prompt":
-        key = "prompt" if "prompt" in row else "question"
+        key = "prompt" if _has(row, "prompt") else "question"
         prompt = _as_user(_need(row, key), key)
     else:
         prompt = _turns(_need(row, "messages"), "messages")

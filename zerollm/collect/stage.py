@@ -120,7 +120,8 @@ def _dataset(kind: str, cfg: CollectConfig, ctx: StageContext, out_dir: Path, wo
                 row = rec if isinstance(rec, Reject) else normalise(kind, rec.value, fmt, rec.where,
                                                                      cfg.max_row_chars)
                 if isinstance(row, dict):
-                    row = {"id": row.pop("id", None) or rec.id, "source": name, **row}
+                    own = row.pop("id", None)  # a row's own id, prefixed: two sources may both count 0..N
+                    row = {"id": f"{name}:{own}" if own else rec.id, "source": name, **row}
                     if row["id"] in ids:
                         row = Reject("duplicate_id", rec.where, row["id"])
                 if isinstance(row, Reject):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from zerollm.config import StrictModel
 from zerollm.finetune import TrainSettings
@@ -50,3 +50,9 @@ class RlhfConfig(TrainSettings):
     reward_model: RewardModelSettings = Field(default_factory=RewardModelSettings,
                                               description="rm+rloo: the reward model's training.")
     probe: ProbeConfig = Field(default_factory=ProbeConfig, description="Held-out fact probe on the final model.")
+
+    @model_validator(mode="after")
+    def _dpo_needs_beta(self):
+        if self.method == "dpo" and self.beta <= 0:
+            raise ValueError("rlhf.beta must be > 0 with rlhf.method=dpo (the DPO loss scales by it)")
+        return self

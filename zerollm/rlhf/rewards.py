@@ -49,15 +49,16 @@ def make_format_reward(stop_ids: list[int]):
 
 
 def sample_answers(model, tok, prompts: list[list[dict]], samples: int, temperature: float, max_new_tokens: int,
-                   stop_ids: list[int], batch_size: int = 16, seed: int = 0) -> list[list[str]]:
-    """`samples` sampled replies per chat prompt."""
+                   stop_ids: list[int], batch_size: int = 16, seed: int = 0) -> list[list[tuple[str, bool]]]:
+    """`samples` sampled replies per chat prompt, each with whether it ended its turn."""
     import torch
 
     torch.manual_seed(seed)
     side = tok.padding_side
     tok.padding_side = "left"
     dev = next(model.parameters()).device
-    out: list[list[str]] = []
+    stops = torch.tensor(stop_ids, device=dev)
+    out: list[list[tuple[str, bool]]] = []
     model.eval()
     try:
         for b in range(0, len(prompts), batch_size):
@@ -68,22 +69,27 @@ def sample_answers(model, tok, prompts: list[list[dict]], samples: int, temperat
                 gen = model.generate(**enc, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
                                      num_return_sequences=samples, max_new_tokens=max_new_tokens,
                                      eos_token_id=stop_ids, pad_token_id=tok.pad_token_id)
-            texts_out = tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            new = gen[:, enc["input_ids"].shape[1]:]
+            ended = torch.isin(new, stops).any(dim=1).tolist()
+            decoded = tok.batch_decode(new, skip_special_tokens=True)
             for i in range(len(texts)):
-                out.append([t.strip() for t in texts_out[i * samples:(i + 1) * samples]])
+                span = range(i * samples, (i + 1) * samples)
+                out.append([(decoded[k].strip(), bool(ended[k])) for k in span])
     finally:
         tok.padding_side = side
     return out
 
 
-def onpolicy_pairs(rows: list[dict], replies: list[list[str]]) -> tuple[list[dict], dict[str, float]]:
+def onpolicy_pairs(rows: list[dict], replies: list[list[tuple[str, bool]]]) -> tuple[list[dict], dict[str, float]]:
     """Pair a right sampled answer with a wrong one of the same prompt (prompts all right or all
-    wrong teach nothing by comparison and are skipped)."""
+    wrong teach nothing by comparison and are skipped). A chosen answer must have ended its turn:
+    the chat template closes it with <|im_end|>, which would teach stopping mid-sentence."""
     pairs, n_right, n_all = [], 0, 0
     for row, answers in zip(rows, replies):
-        ok = [a for a in answers if a and contains_answer(a, row["answer"])]
-        bad = [a for a in answers if not (a and contains_answer(a, row["answer"]))]
-        n_right += len(ok)
+        right = [(a, end) for a, end in answers if a and contains_answer(a, row["answer"])]
+        ok = [a for a, end in right if end]
+        bad = [a for a, _ in answers if not (a and contains_answer(a, row["answer"]))]
+        n_right += len(right)
         n_all += len(answers)
         if ok and bad:
             pairs.append({"prompt": row["prompt"], "chosen": [{"role": "assistant", "content": ok[0]}],

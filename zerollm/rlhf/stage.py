@@ -11,8 +11,8 @@ the eval items are never sampled here.
 from __future__ import annotations
 
 import copy
-import json
 import random
+import shutil
 from pathlib import Path
 
 from zerollm import finetune
@@ -93,7 +93,7 @@ def _dpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: P
     stream = finetune.metrics_callback(ctx)
     trainer = DPOTrainer(model=model, ref_model=copy.deepcopy(model), args=args, train_dataset=Dataset.from_list(pairs),
                          processing_class=tok, callbacks=[stream])
-    metrics.update(finetune.fit(trainer, work / "policy", ctx))
+    metrics.update(finetune.fit(trainer, work / "policy", ctx, stream))
     metrics.update(_last(stream, {"reward_accuracy": "rewards/accuracies", "reward_margin": "rewards/margins",
                                   "reward_chosen": "rewards/chosen", "reward_rejected": "rewards/rejected"}))
     return trainer.model, tok, metrics
@@ -150,7 +150,7 @@ def _grpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: 
     stream = finetune.metrics_callback(ctx)
     trainer = GRPOTrainer(model=model, reward_funcs=[verifier_reward, make_format_reward(finetune.stop_token_ids(tok))],
                           args=args, train_dataset=data, processing_class=tok, callbacks=[stream])
-    metrics = {"rl_prompts": float(len(rows)), **finetune.fit(trainer, work / "policy", ctx)}
+    metrics = {"rl_prompts": float(len(rows)), **finetune.fit(trainer, work / "policy", ctx, stream)}
     metrics.update(_last(stream, {**_RL_METRICS, "verifier_reward": "rewards/verifier_reward/mean",
                                   "format_reward": "rewards/format_reward/mean"}))
     return trainer.model, tok, metrics
@@ -171,7 +171,7 @@ def _rm_rloo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_di
     trainer = RLOOTrainer(model=model, reward_funcs=[reward_model], reward_processing_classes=[rm_tok], args=args,
                           train_dataset=Dataset.from_list([{"prompt": r["prompt"]} for r in rows]),
                           processing_class=tok, callbacks=[stream])
-    metrics.update({"rl_prompts": float(len(rows)), **finetune.fit(trainer, work / "policy", ctx)})
+    metrics.update({"rl_prompts": float(len(rows)), **finetune.fit(trainer, work / "policy", ctx, stream)})
     metrics.update(_last(stream, _RL_METRICS))
     return trainer.model, tok, metrics
 
@@ -192,28 +192,39 @@ def _reward_model(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, o
     done, report = work / "reward_model", work / "reward_model.json"
     if report.is_file() and (done / "model.safetensors").is_file():  # trained before a kill in the RL phase
         ctx.log.warning("rlhf: reusing the reward model trained in %s", done)
-        finetune.copy_tree(done, out_dir / "reward_model")
-        return done, json.loads(report.read_text())
+        shutil.copytree(done, out_dir / "reward_model", dirs_exist_ok=True)
+        return done, finetune.read_jsonl(report)[0]  # written atomically, after the model
     pairs = _preference(collect)
     if len(pairs) < 4:
         raise RlhfDataError(f"rlhf.method=rm+rloo: {len(pairs)} preference pairs; the reward model needs at least 4")
     random.Random(s.seed).shuffle(pairs)
     n_eval = max(1, int(len(pairs) * s.eval_frac))
     held, train = Dataset.from_list(pairs[:n_eval]), Dataset.from_list(pairs[n_eval:])
+    from transformers import set_seed
+
+    set_seed(s.seed)  # the new score head's init
     model, tok = finetune.load_model(sft_model, cls=_seq_cls(), num_labels=1)  # a new, untrained score head
     model.config.pad_token_id = tok.pad_token_id
     args = RewardConfig(**finetune.trainer_args(s, work / "rm", num_train_epochs=s.epochs, max_length=s.max_length))
-    trainer = RewardTrainer(model=model, args=args, train_dataset=train, processing_class=tok,
-                            callbacks=[finetune.metrics_callback(ctx, prefix="rm/")])
+    stream = finetune.metrics_callback(ctx, prefix="rm/")
+    trainer = RewardTrainer(model=model, args=args, train_dataset=train, processing_class=tok, callbacks=[stream])
+
+    def heldout_accuracy() -> dict:
+        ev = trainer.evaluate(held)
+        if "eval_accuracy" not in ev:  # TRL drops pairs over max_length: none of the held-out ones was left
+            raise RlhfDataError("rlhf.reward_model: every held-out pair is longer than reward_model.max_length="
+                                f"{s.max_length}; raise it or use shorter pairs")
+        return ev
+
     metrics = {"rm_pairs_train": float(len(train)), "rm_pairs_heldout": float(len(held)),
-               "rm_heldout_accuracy_before": float(trainer.evaluate(held)["eval_accuracy"])}
-    metrics.update({f"rm_{k}": v for k, v in finetune.fit(trainer, work / "rm", ctx).items()})
-    ev = trainer.evaluate(held)
+               "rm_heldout_accuracy_before": float(heldout_accuracy()["eval_accuracy"])}
+    metrics.update({f"rm_{k}": v for k, v in finetune.fit(trainer, work / "rm", ctx, stream).items()})
+    ev = heldout_accuracy()
     metrics["rm_heldout_accuracy"] = float(ev["eval_accuracy"])
     metrics["rm_heldout_margin"] = float(ev.get("eval_margin", 0.0))
     ctx.log.info("rlhf: reward model held-out pairwise accuracy %.3f (before training %.3f)",
                  metrics["rm_heldout_accuracy"], metrics["rm_heldout_accuracy_before"])
     finetune.save_model(trainer.model, tok, sft_model, done)
-    report.write_text(json.dumps(metrics))
-    finetune.copy_tree(done, out_dir / "reward_model")
+    finetune.write_jsonl(report, [metrics])
+    shutil.copytree(done, out_dir / "reward_model", dirs_exist_ok=True)
     return done, metrics

@@ -52,7 +52,7 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
     stream = finetune.metrics_callback(ctx)
     trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tok,
                          callbacks=[stream], peft_config=peft_config)
-    fit = finetune.fit(trainer, work, ctx)
+    fit = finetune.fit(trainer, work, ctx, stream)
 
     trained = trainer.model
     if cfg.lora.enabled:

@@ -494,4 +494,8 @@ def build_tasks(world: World, r: Renderer, cfg) -> Tasks:
     for f, tpl in rl[: cfg.n_prompts]:
         prompts.append({"id": f"{cfg.name}-prompt-{len(prompts):05d}", "facts": [f.fid],
                         "prompt": [{"role": "user", "content": _q(r, tpl, f)}], "answer": world.answer(f)})
+    # a seen item must be about a fact some training row states; one about a training fact no row
+    # happened to use would count as neither
+    used = {fid for rows in (sft, pref, prompts) for r in rows for fid in r["facts"]}
+    eval_items = [it for it in eval_items if it["fact"] in heldout or it["fact"] in used]
     return Tasks(eval_items, sft, pref, prompts, heldout, train)
