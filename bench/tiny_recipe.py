@@ -49,6 +49,7 @@ def main() -> None:
     report = {"config": args.config, "overrides": args.overrides, "wall_seconds": wall,
               "stages": {k: {"seconds": v["seconds"], "metrics": v["metrics"]} for k, v in stages.items()}}
     print(json.dumps(report, indent=2))
+    Path(args.workdir, "bench.json").write_text(json.dumps(report, indent=2))
     write_section(report)
 
 
@@ -77,7 +78,7 @@ Pretrain: {m_pre.get('steps', 0):.0f} steps, val loss {m_pre.get('val_loss', flo
 {m_pre.get('tokens_per_s', 0):,.0f} tokens/s.
 
 Held-out probe ({m_pre.get('qa_items', 0):.0f} questions about entities no SFT/preference/RL row mentions;
-{m_pre.get('qa_items_seen', 0):.0f} about facts SFT stated, `seen`):
+{m_pre.get('qa_items_seen', 0):.0f} about facts a training row states, `seen`):
 
 | after | MC accuracy, held-out | exact match, held-out | exact match, seen | MC accuracy, seen |
 |---|---|---|---|---|

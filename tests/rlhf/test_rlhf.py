@@ -107,3 +107,13 @@ def test_resume_point_skips_a_checkpoint_cut_off_mid_save(tmp_path):
             (d / "trainer_state.json").write_text(json.dumps({"global_step": step}))
     assert resume_point(tmp_path) == (str(tmp_path / "checkpoint-4"), 4)
     assert not (tmp_path / "checkpoint-6").exists()
+
+
+def test_bad_rlhf_config_names_the_key():
+    from zerollm.config import ConfigError, load_config
+    from zerollm.pipeline_config import PipelineConfig
+
+    with pytest.raises(ConfigError, match=r"rlhf.method: Input should be 'dpo', 'grpo' or 'rm\+rloo'"):
+        load_config(PipelineConfig, None, ["rlhf.method=ppo"])
+    with pytest.raises(ConfigError, match=r"rlhf.beta must be > 0 with rlhf.method=dpo"):
+        load_config(PipelineConfig, None, ["rlhf.beta=0"])

@@ -84,8 +84,13 @@ def test_killed_sft_resumes_from_its_checkpoint(chat_base, tmp_path):
     assert (scratch / "checkpoint-2").is_dir()
     out = tmp_path / "b"
     out.mkdir()
-    m = run(cfg, _inputs(chat_base), out, _ctx(tmp_path, scratch)).metrics
+    seen = []
+    m = run(cfg, _inputs(chat_base), out, _ctx(tmp_path, scratch,
+                                               log_metrics=lambda m, step=None: seen.append((step, m)))).metrics
     assert m["resumed_from_step"] == 2 and m["steps"] == 4
+    # the resumed run's MLflow curve is whole: steps before the checkpoint are replayed from its history
+    assert [s for s, x in seen if "loss" in x] == [1, 2, 3, 4]
+    assert m["train_loss"] > 0 and "final_mean_token_accuracy" in m
 
 
 def test_lora_is_merged_into_a_plain_model(chat_base, tmp_path):
