@@ -69,7 +69,7 @@ STAGES: tuple[Stage, ...] = (
           "tokenizer: train.bin/val.bin token shards, index.json, hf/; collect: eval set for the probe",
           "model/ (HF checkpoint: safetensors + config + tokenizer), metrics.jsonl, loss_curve.png, samples.txt, "
           "probe.jsonl",
-          ("pretrain", "probe.py", "finetune.py")),
+          ("pretrain", "probe.py")),
     Stage("sft", "zerollm.sft.stage", ("pretrain", "collect"),
           "pretrain: model/; collect: sft set, eval set for the probe",
           "model/ (chat model: safetensors + tokenizer with ChatML template), probe.jsonl",
