@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -18,23 +15,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.report import machine, put_section  # noqa: E402
 from zerollm.config import load_config  # noqa: E402
 from zerollm.dedup.scoring import score  # noqa: E402
 from zerollm.io.shards import read_docs, read_jsonl  # noqa: E402
 from zerollm.pipeline_config import PipelineConfig  # noqa: E402
 from zerollm.runner import run_pipeline  # noqa: E402
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def evaluate(truth: list[dict], all_ids: set[str], kept: set[str], removed: list[dict]) -> dict:
@@ -95,8 +81,6 @@ def main() -> None:
 
 
 def write_section(r: dict) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
     sub, allc = r["exact + <=2% edits"], r["all copies"]
     lang = r["language"]
     body = f"""<!-- bench/dedup.py:{lang} -->
@@ -113,9 +97,7 @@ Recall by kind: exact copies {r['exact_dup recall (copy or original removed)']:.
 Decontamination: {r['decontamination']['removed']}/{r['decontamination']['planted']} planted leaks removed, {r['decontamination']['false_removals']} other docs removed as contaminated.
 Targets: F1 ≥ 0.95 on exact and ≤ 2 %-edit copies, ≥ 1,500 docs/s on 2 cores.
 <!-- /bench/dedup.py:{lang} -->"""
-    pattern = re.compile(rf"<!-- bench/dedup.py:{lang} -->.*?<!-- /bench/dedup.py:{lang} -->", re.S)
-    text = pattern.sub(body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
-    path.write_text(text)
+    put_section(f"bench/dedup.py:{lang}", body)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.dedup import machine  # noqa: E402
+from bench.report import machine, put_section  # noqa: E402
 
 MODEL_STAGES = ("pretrain", "sft", "rlhf")
 
@@ -54,8 +53,6 @@ def main() -> None:
 
 
 def write_section(r: dict) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
     name = Path(r["config"]).stem
     st = r["stages"]
     secs = ", ".join(f"{k} {v['seconds']:.0f}" for k, v in st.items())
@@ -87,9 +84,7 @@ Held-out probe ({m_pre.get('qa_items', 0):.0f} questions about entities no SFT/p
 Targets: MC after pretrain ≥ 2× chance; held-out exact match pretrain < sft, sft ≥ 0.30, rlhf ≥ sft;
 ≤ 600 s on 2 cores.
 <!-- /bench/tiny_recipe.py:{name} -->"""
-    pattern = re.compile(rf"<!-- bench/tiny_recipe.py:{name} -->.*?<!-- /bench/tiny_recipe.py:{name} -->", re.S)
-    text = pattern.sub(body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
-    path.write_text(text)
+    put_section(f"bench/tiny_recipe.py:{name}", body)
 
 
 if __name__ == "__main__":

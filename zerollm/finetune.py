@@ -172,13 +172,6 @@ def save_model(model, tok, tokenizer_src: Path, dest: Path) -> Path:
     return dest
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    if not Path(path).is_file():
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def quiet_hub() -> None:
     """Trainers send telemetry and may look up the Hub; local models need neither. Progress bars
     would flood the stage log (the stage logs its own progress)."""
@@ -198,14 +191,3 @@ def quiet(trainer):
     for cb in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(cb)
     return trainer
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(f"{path}.part")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-
-

@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import Field
 
 from zerollm.config import StrictModel
+from zerollm.io.shards import read_jsonl
 
 TABLE = "probe.jsonl"
 END_OF_TURN = "<|im_end|>"
@@ -41,8 +42,7 @@ def load_items(collect_dir: Path, limit: int) -> list[dict]:
     path = Path(collect_dir) / "datasets" / "eval.jsonl"
     if not path.is_file():
         return []
-    with open(path, encoding="utf-8") as f:
-        items = [json.loads(line) for line in f if line.strip()]
+    items = read_jsonl(path)
     held = [it for it in items if not it.get("seen")][:limit]
     seen = [it for it in items if it.get("seen")][:limit]
     return held + seen

@@ -41,6 +41,28 @@ def status(workdir):
     return {s["stage"]: s for s in json.loads(zerollm("status", "--workdir", str(workdir), "--json").stdout)["stages"]}
 
 
+def kill_9_once(args: list[str], root: Path, pattern: str, what: str, settle: float = 0.0) -> list[Path]:
+    """Start `zerollm run`, kill -9 its whole process group once `root/pattern` exists; the matches after."""
+    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and not list(root.glob(pattern)):
+            assert proc.poll() is None, f"run ended before {what}"
+            time.sleep(0.05)
+        assert list(root.glob(pattern)), f"never: {what}"
+        time.sleep(settle)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return sorted(root.glob(pattern))
+
+
+def rerun(args: list[str]) -> None:
+    proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     w = tmp_path_factory.mktemp("e2e") / "work"
@@ -120,19 +142,8 @@ def test_changed_dedup_threshold_reruns_dedup_only_downstream(workdir):
 
 def test_kill_9_during_dedup_then_rerun_recovers(workdir):
     args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "dedup.threshold=0.73"]
-    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     dedup_root = workdir / "stages" / "dedup"
-    deadline = time.time() + 300
-    try:
-        while time.time() < deadline and not list(dedup_root.glob("*.tmp-*")):
-            assert proc.poll() is None, "run ended before dedup started"
-            time.sleep(0.05)
-        assert list(dedup_root.glob("*.tmp-*")), "dedup never started"
-        time.sleep(0.5)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    kill_9_once(args, dedup_root, "*.tmp-*", "dedup started", settle=0.5)
     half = list(dedup_root.glob("*.tmp-*"))
     assert half and not any((h / "MANIFEST.json").exists() for h in half)
 
@@ -153,22 +164,10 @@ def test_changed_pretrain_setting_reruns_pretrain_and_what_follows(workdir):
 def test_kill_9_during_pretrain_resumes_from_checkpoint(workdir):
     args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST,
             "--set", "pretrain.max_steps=12"]  # after FAST: the later --set wins
-    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     root = workdir / "stages" / "pretrain"
-    deadline = time.time() + 300
-    try:
-        while time.time() < deadline and not list(root.glob("*.work/ckpt-*/trainer_state.pt")):
-            assert proc.poll() is None, "run ended before pretrain wrote a checkpoint"
-            time.sleep(0.1)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    ckpts = sorted(root.glob("*.work/ckpt-*/trainer_state.pt"))
-    assert ckpts, "no checkpoint before the kill"
+    ckpts = kill_9_once(args, root, "*.work/ckpt-*/trainer_state.pt", "pretrain wrote a checkpoint")
     first = int(ckpts[-1].parent.name.split("-")[1])
-    proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    rerun(args)
     st = status(workdir)
     assert st["tokenizer"]["cache_hit"] and not st["pretrain"]["cache_hit"]
     m = st["pretrain"]["metrics"]
@@ -188,22 +187,10 @@ def test_probe_metrics_at_every_model_stage(workdir):
 def test_kill_9_during_sft_resumes_from_checkpoint(workdir):
     args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST,
             "--set", "sft.max_steps=40"]  # after FAST: the later --set wins
-    proc = subprocess.Popen([ZEROLLM, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     root = workdir / "stages" / "sft"
-    deadline = time.time() + 300
-    try:
-        while time.time() < deadline and not list(root.glob("*.work/checkpoint-*/trainer_state.json")):
-            assert proc.poll() is None, "run ended before sft wrote a checkpoint"
-            time.sleep(0.1)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    ckpts = sorted(root.glob("*.work/checkpoint-*/trainer_state.json"))
-    assert ckpts, "no checkpoint before the kill"
+    ckpts = kill_9_once(args, root, "*.work/checkpoint-*/trainer_state.json", "sft wrote a checkpoint")
     first = min(int(c.parent.name.split("-")[1]) for c in ckpts)
-    proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    rerun(args)
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:5]), "every stage up to pretrain is reused"
     m = st["sft"]["metrics"]

@@ -69,12 +69,17 @@ def read_docs(directory_or_files: Path | Iterable[Path]) -> Iterator[dict]:
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    """Written to a sibling and renamed: a kill mid-write never leaves a truncated file to be read
+    (the chat stages keep state in scratch this way)."""
     n = 0
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    tmp = path.with_name(f".{path.name}.part")
+    with open(tmp, "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
             n += 1
+    tmp.replace(path)
     return n
 
 

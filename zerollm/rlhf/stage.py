@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from zerollm import finetune
+from zerollm.io.shards import read_jsonl, write_jsonl
 from zerollm.probe import probe_checkpoint
 from zerollm.rlhf.config import RlhfConfig
 from zerollm.rlhf.rewards import make_format_reward, onpolicy_pairs, sample_answers, verifier_reward
@@ -50,12 +51,14 @@ def _last(stream, names: dict[str, str]) -> dict[str, float]:
     return {ours: stream.last[theirs] for ours, theirs in names.items() if theirs in stream.last}
 
 
-def _prompts(cfg: RlhfConfig, collect: Path, need_answer: bool) -> list[dict]:
-    rows = finetune.read_jsonl(collect / "datasets" / "prompts.jsonl")
-    if need_answer:
-        rows = [r for r in rows if r.get("answer")]
-    if cfg.max_prompts:
-        rows = rows[: cfg.max_prompts]
+def _prompts(collect: Path, need_answer: bool, limit: int = 0) -> list[dict]:
+    """RL prompts (training facts only); with an `answer` when a verifier scores them."""
+    rows = [r for r in read_jsonl(collect / "datasets" / "prompts.jsonl") if r.get("answer") or not need_answer]
+    return rows[:limit] if limit else rows
+
+
+def _rl_prompts(cfg: RlhfConfig, collect: Path, need_answer: bool) -> list[dict]:
+    rows = _prompts(collect, need_answer, cfg.max_prompts)
     if not rows:
         what = "RL prompts with an `answer`" if need_answer else "RL prompts"
         raise RlhfDataError(f"rlhf.method={cfg.method}: no {what} in collect's prompts set; set collect.prompts "
@@ -64,7 +67,7 @@ def _prompts(cfg: RlhfConfig, collect: Path, need_answer: bool) -> list[dict]:
 
 
 def _preference(collect: Path) -> list[dict]:
-    rows = finetune.read_jsonl(collect / "datasets" / "preference.jsonl")
+    rows = read_jsonl(collect / "datasets" / "preference.jsonl")
     return [{"prompt": r["prompt"], "chosen": r["chosen"], "rejected": r["rejected"]} for r in rows]
 
 
@@ -81,7 +84,7 @@ def _dpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: P
         extra, stats = _onpolicy(cfg, collect, model, tok, work, ctx)
         pairs += extra
         metrics.update(stats)
-        finetune.write_jsonl(out_dir / "onpolicy_pairs.jsonl", extra)
+        write_jsonl(out_dir / "onpolicy_pairs.jsonl", extra)
     if not pairs:
         raise RlhfDataError("rlhf.method=dpo: no preference pairs (collect's preference set is empty and no "
                             "on-policy pair was found)")
@@ -104,9 +107,8 @@ def _onpolicy(cfg: RlhfConfig, collect: Path, model, tok, work: Path, ctx: Stage
     cached = work / "onpolicy_pairs.jsonl"
     stats_file = work / "onpolicy_stats.jsonl"
     if cached.is_file() and stats_file.is_file():
-        return finetune.read_jsonl(cached), finetune.read_jsonl(stats_file)[0]
-    rows = [r for r in finetune.read_jsonl(collect / "datasets" / "prompts.jsonl") if r.get("answer")]
-    rows = rows[: cfg.onpolicy.prompts]
+        return read_jsonl(cached), read_jsonl(stats_file)[0]
+    rows = _prompts(collect, need_answer=True, limit=cfg.onpolicy.prompts)
     if not rows:
         ctx.log.warning("rlhf: no RL prompts with a verifiable `answer`; DPO runs on the preference set alone")
         return [], {"onpolicy_prompts": 0.0, "onpolicy_pairs": 0.0}
@@ -118,8 +120,8 @@ def _onpolicy(cfg: RlhfConfig, collect: Path, model, tok, work: Path, ctx: Stage
     pairs, stats = onpolicy_pairs(rows, replies)
     ctx.log.info("rlhf: %d on-policy pairs from %d prompts (sample accuracy %.2f)", len(pairs), len(rows),
                  stats["onpolicy_sample_accuracy"])
-    finetune.write_jsonl(cached, pairs)
-    finetune.write_jsonl(stats_file, [stats])
+    write_jsonl(cached, pairs)
+    write_jsonl(stats_file, [stats])
     return pairs, stats
 
 
@@ -143,7 +145,7 @@ def _grpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: 
     from trl import GRPOConfig, GRPOTrainer
 
     model, tok = finetune.load_model(sft_model)  # from disk: with beta > 0 TRL reloads it as the reference
-    rows = _prompts(cfg, collect, need_answer=True)
+    rows = _rl_prompts(cfg, collect, need_answer=True)
     data = Dataset.from_list([{"prompt": r["prompt"], "answer": r["answer"]} for r in rows])
     args = _rl_config(GRPOConfig, cfg, work / "policy")
     args.reward_weights = [1.0, cfg.format_weight]
@@ -165,7 +167,7 @@ def _rm_rloo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_di
     rm_dir, metrics = _reward_model(cfg, collect, sft_model, work, out_dir, ctx)
     reward_model, rm_tok = finetune.load_model(rm_dir, cls=_seq_cls(), num_labels=1)
     model, tok = finetune.load_model(sft_model)
-    rows = _prompts(cfg, collect, need_answer=False)
+    rows = _rl_prompts(cfg, collect, need_answer=False)
     args = _rl_config(RLOOConfig, cfg, work / "policy")
     stream = finetune.metrics_callback(ctx)
     trainer = RLOOTrainer(model=model, reward_funcs=[reward_model], reward_processing_classes=[rm_tok], args=args,
@@ -193,7 +195,7 @@ def _reward_model(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, o
     if report.is_file() and (done / "model.safetensors").is_file():  # trained before a kill in the RL phase
         ctx.log.warning("rlhf: reusing the reward model trained in %s", done)
         shutil.copytree(done, out_dir / "reward_model", dirs_exist_ok=True)
-        return done, finetune.read_jsonl(report)[0]  # written atomically, after the model
+        return done, read_jsonl(report)[0]  # written atomically, after the model
     pairs = _preference(collect)
     if len(pairs) < 4:
         raise RlhfDataError(f"rlhf.method=rm+rloo: {len(pairs)} preference pairs; the reward model needs at least 4")
@@ -225,6 +227,6 @@ def _reward_model(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, o
     ctx.log.info("rlhf: reward model held-out pairwise accuracy %.3f (before training %.3f)",
                  metrics["rm_heldout_accuracy"], metrics["rm_heldout_accuracy_before"])
     finetune.save_model(trainer.model, tok, sft_model, done)
-    finetune.write_jsonl(report, [metrics])
+    write_jsonl(report, [metrics])
     shutil.copytree(done, out_dir / "reward_model", dirs_exist_ok=True)
     return done, metrics

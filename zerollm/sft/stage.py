@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zerollm import finetune
+from zerollm.io.shards import read_jsonl
 from zerollm.probe import probe_checkpoint
 from zerollm.sft.config import SftConfig
 from zerollm.stage import StageContext, StageResult
@@ -27,7 +28,7 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
     from trl import SFTConfig, SFTTrainer
 
     collect, base = inputs["collect"], inputs["pretrain"] / "model"
-    rows = finetune.read_jsonl(collect / "datasets" / "sft.jsonl")
+    rows = read_jsonl(collect / "datasets" / "sft.jsonl")
     if cfg.max_rows:
         rows = rows[: cfg.max_rows]
     if not rows:
