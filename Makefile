@@ -5,16 +5,21 @@ BIN := $(VENV)/bin
 WORKDIR ?= work
 CONFIG ?= configs/tiny.yaml
 STAMP := $(VENV)/.installed
+SDIST_DIR := $(VENV)/share/zerollm
 
 .PHONY: setup run test test-fast ui bench clean
 
 setup: $(STAMP)
 
 # torch first (the CPU wheel on this machine; any other request pulls a CUDA build), then the project.
-$(STAMP): pyproject.toml
+# llama-cpp-python has no wheel on the registry: it is built (~5 min) from its sdist, downloaded once and
+# checked against the hash in infra/; the same file gives quantize llama.cpp's own GGUF converter.
+$(STAMP): pyproject.toml infra/llama-cpp-sdist.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: --require-hashes -r infra/llama-cpp-sdist.txt -d $(SDIST_DIR)
+	$(BIN)/python -m pip install -q $(SDIST_DIR)/llama_cpp_python-*.tar.gz
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 

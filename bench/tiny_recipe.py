@@ -1,11 +1,13 @@
 """Benchmark the whole embedded default: `zerollm run` on a config from a fresh workdir, its wall time,
-each stage's seconds, and the held-out probe after pretrain, sft and rlhf. Writes its table into
-docs/benchmarks.md.
+each stage's seconds, the held-out probe after pretrain, sft and rlhf, the GGUF table (quantize) and the
+lm-eval table (evaluate). Writes them into docs/benchmarks.md.
 
     .venv/bin/python bench/tiny_recipe.py [--config configs/tiny.yaml] [--workdir /tmp/zerollm-bench]
 
 Targets (issue 6): qa_mc_accuracy after pretrain ≥ 2× chance; held-out qa_exact_match
 pretrain < sft, sft ≥ 0.30, rlhf ≥ sft; the whole run ≤ 10 minutes on 2 CPU cores.
+Targets (issue 7): F16 top-1 agreement with HF ≥ 99 %; Δppl Q8_0 ≤ +0.5 %, Q4_K_M ≤ +5 %; llama.cpp
+≥ 5× HF generate tokens/s; in the lm-eval table exact match pretrain < sft ≤ rlhf, Q8_0 within the gate.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ def main() -> None:
     stages = {s["stage"]: s for s in status["stages"]}
     report = {"config": args.config, "overrides": args.overrides, "wall_seconds": wall,
               "stages": {k: {"seconds": v["seconds"], "metrics": v["metrics"]} for k, v in stages.items()}}
+    for stage, table in (("quantize", "quant_table.md"), ("evaluate", "eval_table.md")):
+        path = Path(stages[stage]["dir"]) / table if stage in stages else None
+        report[table] = path.read_text(encoding="utf-8") if path and path.is_file() else ""
     print(json.dumps(report, indent=2))
     Path(args.workdir, "bench.json").write_text(json.dumps(report, indent=2))
     write_section(report)
@@ -81,8 +86,15 @@ Held-out probe ({m_pre.get('qa_items', 0):.0f} questions about entities no SFT/p
 |---|---|---|---|---|
 {chr(10).join(rows)}
 
+GGUF files against the rlhf checkpoint (quantize stage, same run, same machine):
+
+{r.get('quant_table.md', '')}
+lm-eval, every checkpoint and every GGUF file (evaluate stage; "in training": items dedup found in
+training documents):
+
+{r.get('eval_table.md', '')}
 Targets: MC after pretrain ≥ 2× chance; held-out exact match pretrain < sft, sft ≥ 0.30, rlhf ≥ sft;
-≤ 600 s on 2 cores.
+F16 top-1 ≥ 99 %, Δppl Q8_0 ≤ +0.5 %, Q4_K_M ≤ +5 %, llama.cpp ≥ 5× HF tokens/s; ≤ 600 s on 2 cores.
 <!-- /bench/tiny_recipe.py:{name} -->"""
     put_section(f"bench/tiny_recipe.py:{name}", body)
 

@@ -1,4 +1,4 @@
-"""`zerollm run | status | stages | ui`."""
+"""`zerollm run | status | stages | chat | serve | ui`."""
 
 from __future__ import annotations
 
@@ -77,10 +77,33 @@ def run(
     finally:
         status.stop()
         pipeline_mod.listeners.remove(on_event)
+    _say_gate(workdir, t0)
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
 
 
-HEADLINE = ("qa_exact_match", "qa_mc_accuracy", "qa_exact_match_seen")  # a model stage's numbers that matter
+def _say_gate(workdir: Path, since: float) -> None:
+    """What the quantization gate decided in this run, if evaluate ran."""
+    from zerollm.evaluate.registry import GATE_RECORD
+
+    path = workdir / "registry" / GATE_RECORD
+    if not path.is_file():
+        return
+    g = json.loads(path.read_text(encoding="utf-8"))
+    if g.get("time", 0) < since:
+        return
+    name = f"{g['registered_model']} v{g['version']}"
+    if g["passed"]:
+        console.print(f"  gate passed: {g['alias']} -> {name}")
+    else:
+        before = f"v{g['champion_before']}" if g["champion_before"] else "no version"
+        console.print(f"  [yellow]gate failed[/] for {name}: {g['alias']} stays at {before}")
+        for line in g["failures"]:
+            console.print(f"    {line}")
+
+
+HEADLINE = ("qa_exact_match", "qa_mc_accuracy", "qa_exact_match_seen",  # a model stage's numbers that matter
+            "f16_top1", "q8_0_ppl_delta_pct", "q8_0_speedup", "gate_passed", "registry_version",
+            "rlhf.qa_gen.exact_match", "Q8_0.qa_gen.exact_match")
 
 
 def _headline(metrics: dict) -> list[tuple[str, object]]:
@@ -130,6 +153,46 @@ def stages():
     for s in STAGES:
         table.add_row(s.name, ", ".join(s.inputs) or "-", s.reads, s.writes)
     console.print(table)
+
+
+MODEL_HELP = "latest (the newest run's served GGUF), champion (the registry alias), or a .gguf file / directory."
+
+
+def _resolve(model: str, workdir: Path) -> Path:
+    from zerollm.serving import ModelNotFound, resolve
+
+    try:
+        return resolve(model, workdir)
+    except ModelNotFound as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2)
+
+
+@app.command()
+def chat(
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"),
+    model: str = typer.Option("latest", "--model", "-m", help=MODEL_HELP),
+    max_tokens: int = typer.Option(0, help="Tokens per answer (0: half the context)."),
+    temperature: float = typer.Option(0.0, help="0: greedy."),
+):
+    """Chat with a GGUF model in the terminal (streaming; /reset, /quit). Works piped too."""
+    from zerollm.serving import chat_loop
+
+    path = _resolve(model, workdir)
+    chat_loop(path, sys.stdin, sys.stdout, max_tokens=max_tokens, temperature=temperature)
+
+
+@app.command()
+def serve(
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"),
+    model: str = typer.Option("latest", "--model", "-m", help=MODEL_HELP),
+    host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless you mean to expose it)."),
+    port: int = typer.Option(8000),
+):
+    """An OpenAI-compatible HTTP server (/v1/models, /v1/chat/completions) on a GGUF model."""
+    from zerollm.serving import serve as serve_model
+
+    serve_model(_resolve(model, workdir), host=host, port=port)
 
 
 @app.command()

@@ -7,14 +7,16 @@ engine would reuse it; the flow sets `refresh_cache` when the manifest on disk d
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from zerollm import runner
 from zerollm.pipeline_config import PipelineConfig
+from zerollm.stage import get_stage
 from zerollm.tracking import Tracker
 
 
@@ -51,6 +53,21 @@ def publish(outcome: runner.StageOutcome, tracker: Tracker) -> None:
     md = (f"### {outcome.stage} — {'cache hit' if outcome.cache_hit else 'ran'} in {outcome.seconds:.1f}s\n\n"
           f"key `{outcome.key}` · {link} · `{outcome.dir}`\n\n| metric | value |\n|---|---|\n{rows}\n")
     create_markdown_artifact(md, key=f"zerollm-{outcome.stage}", description=f"{outcome.stage} stage summary")
+    table = _table(outcome)
+    if table:
+        create_table_artifact(table, key=f"zerollm-{outcome.stage}-table",
+                              description=f"{outcome.stage}: {getattr(get_stage(outcome.stage).load(), 'TABLE', '')}")
+
+
+def _table(outcome: runner.StageOutcome) -> list[dict] | None:
+    """A stage's result table (module attribute TABLE: a JSON list of flat rows in its directory)."""
+    name = getattr(get_stage(outcome.stage).load(), "TABLE", None)
+    path = Path(outcome.dir) / name if name else None
+    if path is None or not path.is_file():
+        return None
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [{k: (_fmt(v) if isinstance(v, float) else v if isinstance(v, (int, str, bool)) or v is None
+                 else json.dumps(v)) for k, v in r.items()} for r in rows]
 
 
 def _fmt(v) -> str:

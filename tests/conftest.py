@@ -32,6 +32,8 @@ TINY_BASE = [
     "rlhf.max_steps=2", "rlhf.micro_batch=4", "rlhf.max_length=128", "rlhf.onpolicy.prompts=8",
     "rlhf.max_completion_length=12", "rlhf.num_generations=2",
     "rlhf.reward_model.epochs=0.1", "rlhf.reward_model.max_length=128", "rlhf.probe.max_items=24",
+    "quantize.parity_docs=8", "quantize.speed_tokens=16",
+    "evaluate.max_items=24", "evaluate.ppl_docs=8", "evaluate.max_new_tokens=16",
     "tracking.enabled=false",
 ]
 
@@ -51,3 +53,19 @@ def chat_base(tmp_path_factory):
     work = tmp_path_factory.mktemp("chat-base")
     outs = run_pipeline(tiny_config(), work, until="sft")
     return {o.stage: Path(o.dir) for o in outs}
+
+
+def tracked(work: Path) -> list[str]:
+    """Overrides that track into a sqlite MLflow store in `work` (the registry needs tracking)."""
+    return ["tracking.enabled=true", f"tracking.uri=sqlite:///{work}/mlflow.db"]
+
+
+@pytest.fixture(scope="session")
+def released(chat_base):
+    """The chat_base workdir carried on through rlhf, quantize and evaluate (tracked, registered):
+    {"work": Path, stage: Path}."""
+    from zerollm.runner import run_pipeline
+
+    work = chat_base["sft"].parents[2]
+    outs = run_pipeline(tiny_config(*tracked(work)), work)
+    return {"work": work, **{o.stage: Path(o.dir) for o in outs}}

@@ -54,8 +54,8 @@ def key_fields(model) -> dict:
     from pydantic import BaseModel
 
     out = {}
-    for name, field in type(model).model_fields.items():
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    for name, info in type(model).model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if extra.get("cache_key") is False:
             continue
         value = getattr(model, name)

@@ -7,8 +7,10 @@ from pydantic import Field
 from zerollm.collect.config import CollectConfig
 from zerollm.config import StrictModel
 from zerollm.dedup.config import DedupConfig
+from zerollm.evaluate.config import EvaluateConfig
 from zerollm.filter.config import FilterConfig
 from zerollm.pretrain.config import PretrainConfig
+from zerollm.quantize.config import QuantizeConfig
 from zerollm.rlhf.config import RlhfConfig
 from zerollm.sft.config import SftConfig
 from zerollm.tokenizer.config import TokenizerConfig
@@ -24,4 +26,6 @@ class PipelineConfig(StrictModel):
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
     sft: SftConfig = Field(default_factory=SftConfig)
     rlhf: RlhfConfig = Field(default_factory=RlhfConfig)
+    quantize: QuantizeConfig = Field(default_factory=QuantizeConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)

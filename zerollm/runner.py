@@ -11,7 +11,7 @@ import logging
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -133,9 +133,16 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
         tracker.log_artifact(run_id, final / cache.MANIFEST)
         for rel in result.artifacts:
             tracker.log_artifact(run_id, final / rel, str(Path(rel).parent) if "/" in rel else None)
+        for name, rows in result.tables.items():
+            tracker.log_table(run_id, rows, name)
+        metrics = dict(result.metrics)
+        if hasattr(module, "publish"):  # registry updates: they depend on the registry, not on the stage key
+            extra = module.publish(final, stage_cfg, tracker, run_id, stage_log) or {}
+            tracker.log_metrics(run_id, extra)
+            metrics.update(extra)
     finally:
         tracker.end_run(run_id)
-    return StageOutcome(p.stage, p.key, False, manifest.seconds, result.metrics, p.dir, run_id, run_id)
+    return StageOutcome(p.stage, p.key, False, manifest.seconds, metrics, p.dir, run_id, run_id)
 
 
 class RunRecord:

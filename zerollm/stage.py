@@ -20,6 +20,7 @@ class StageResult:
     metrics: dict[str, float] = field(default_factory=dict)
     artifacts: list[str] = field(default_factory=list)  # paths relative to out_dir, logged to MLflow
     summary: dict[str, Any] = field(default_factory=dict)  # JSON-able extras kept in the manifest
+    tables: dict[str, list[dict]] = field(default_factory=dict)  # artifact file -> rows, logged as MLflow tables
 
 
 @dataclass
@@ -38,7 +39,9 @@ class StageContext:
 @dataclass(frozen=True)
 class Stage:
     name: str
-    module: str  # module holding `Config`, `run(cfg, inputs, out_dir, ctx)` and optionally `fingerprint(cfg, ctx)`
+    # module holding `Config`, `run(cfg, inputs, out_dir, ctx)`, optionally `fingerprint(cfg, ctx)` and
+    # `publish(out_dir, cfg, tracker, run_id, log) -> metrics` (after commit: registry updates)
+    module: str
     inputs: tuple[str, ...]
     reads: str
     writes: str
@@ -78,6 +81,16 @@ STAGES: tuple[Stage, ...] = (
           "sft: model/; collect: preference set, RL prompts (training facts), eval set for the probe",
           "model/ (chat model), probe.jsonl (answers after pretrain, sft, rlhf), reward_model/ (rm+rloo)",
           ("rlhf", "probe.py", "finetune.py")),
+    Stage("quantize", "zerollm.quantize.stage", ("tokenizer", "collect", "pretrain", "sft", "rlhf"),
+          "quantize.model's stage (default rlhf): model/; tokenizer: validation docs; collect: eval questions",
+          "gguf/model-{F16,Q8_0,Q4_K_M,...}.gguf + Modelfile, quant_table (size, bits/weight, ppl, top-1, tok/s)",
+          ("quantize", "llamacpp.py", "heldout.py", "probe.py")),
+    Stage("evaluate", "zerollm.evaluate.stage", ("collect", "dedup", "tokenizer", "pretrain", "sft", "rlhf", "quantize"),
+          "every model stage's model/, quantize: GGUF files; collect: eval set; tokenizer: validation docs; "
+          "dedup: removed contaminated docs",
+          "eval_table (model × task, stderr, contamination), eval_chart.png, gate.json, release/ (model card, "
+          "GGUF, Modelfile) registered in MLflow",
+          ("evaluate", "llamacpp.py", "heldout.py", "probe.py", "dedup/decontam.py", "dedup/text.py")),
 )
 
 STAGE_NAMES = tuple(s.name for s in STAGES)

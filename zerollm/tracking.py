@@ -172,6 +172,53 @@ class Tracker:
         if run_id:
             self.client.log_text(run_id, text, artifact_file)
 
+    def log_table(self, run_id: str | None, rows: list[dict], artifact_file: str) -> None:
+        """Rows as an MLflow table artifact (shown as a table in the UI); nested values as JSON."""
+        if not run_id or not rows:
+            return
+        import json
+
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        data = {c: [v if v is None or isinstance(v, (int, float, str, bool)) else json.dumps(v)
+                    for v in (r.get(c) for r in rows)] for c in columns}
+        self.client.log_table(run_id, data=data, artifact_file=artifact_file)
+
+    def artifact_uri(self, run_id: str, path: str = "") -> str:
+        base = self.client.get_run(run_id).info.artifact_uri
+        return f"{base.rstrip('/')}/{path}" if path else base
+
+    def register_version(self, name: str, source: str, run_id: str | None, tags: dict, description: str = "") -> str:
+        """A new version of registered model `name` (created on first use); returns the version number."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.get_registered_model(name)
+        except MlflowException:
+            try:
+                self.client.create_registered_model(name, description="zerollm: chat models, one version per run "
+                                                                      "that reached evaluate")
+            except MlflowException:  # created concurrently
+                pass
+        mv = self.client.create_model_version(name, source=source, run_id=run_id,
+                                              tags={k: str(v) for k, v in tags.items()}, description=description)
+        return str(mv.version)
+
+    def alias_version(self, name: str, alias: str):
+        """The model version `alias` points at (with its tags), or None."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            return None
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self.client.set_registered_model_alias(name, alias, version)
+
+    def set_version_tags(self, name: str, version: str, tags: dict) -> None:
+        for k, v in tags.items():
+            self.client.set_model_version_tag(name, version, k, str(v))
+
     def end_run(self, run_id: str | None, status: str = "FINISHED") -> None:
         if run_id:
             self.client.set_terminated(run_id, status=status)

@@ -19,13 +19,15 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
-STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain", "sft", "rlhf"]
+STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain", "sft", "rlhf", "quantize", "evaluate"]
 # the tiny recipe trains for minutes; these tests only need a few real steps of each training stage
 FAST = [f"--set={s}" for s in (
     "pretrain.max_steps=6", "pretrain.warmup_steps=2", "pretrain.eval_every=3", "pretrain.checkpoint_every=3",
-    "pretrain.log_every=1", "pretrain.samples=1", "pretrain.probe.max_items=16",
-    "sft.max_steps=4", "sft.checkpoint_every=2", "sft.log_every=1", "sft.probe.max_items=16",
-    "rlhf.max_steps=2", "rlhf.onpolicy.prompts=8", "rlhf.probe.max_items=16", "rlhf.max_completion_length=12")]
+    "pretrain.log_every=1", "pretrain.samples=1", "pretrain.probe={enabled: true, max_items: 16}",
+    "sft.max_steps=4", "sft.checkpoint_every=2", "sft.log_every=1", "sft.probe={enabled: true, max_items: 16}",
+    "rlhf.max_steps=2", "rlhf.onpolicy.prompts=8", "rlhf.probe={enabled: true, max_items: 16}", "rlhf.max_completion_length=12",
+    "quantize.parity_docs=4", "quantize.speed_tokens=16", "evaluate.max_items=24", "evaluate.ppl_docs=4",
+    "evaluate.max_new_tokens=16")]
 
 
 def zerollm(*args, env=None, check=True):
@@ -88,7 +90,6 @@ def test_first_run_writes_manifests_and_mlflow_tree(workdir):
     manifest = json.loads((Path(pre["dir"]) / "MANIFEST.json").read_text())
     assert {"model/model.safetensors", "model/config.json", "model/tokenizer.json", "loss_curve.png"} <= set(
         manifest["files"])
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(Path(pre["dir"]) / "model")
@@ -113,6 +114,16 @@ def test_first_run_writes_manifests_and_mlflow_tree(workdir):
     arts = [a.path for a in client.list_artifacts(dedup_run.info.run_id)]
     assert "MANIFEST.json" in arts and "removed_ids.jsonl" in arts
 
+    q = Path(st["quantize"]["dir"])
+    assert {"model-F16.gguf", "model-Q8_0.gguf", "model-Q4_K_M.gguf", "Modelfile"} <= {
+        p.name for p in (q / "gguf").iterdir()}
+    rows = json.loads((Path(st["evaluate"]["dir"]) / "eval_table.json").read_text())
+    assert {r["model"] for r in rows} == {"pretrain", "sft", "rlhf", "gguf:F16", "gguf:Q8_0", "gguf:Q4_K_M"}
+    mv = client.get_model_version_by_alias("zerollm-chat", "champion")
+    assert mv.tags["gate"] == "passed" and mv.run_id == st["evaluate"]["mlflow_run_id"]
+    eval_arts = {a.path for a in client.list_artifacts(mv.run_id)}
+    assert {"eval_table.md", "eval_chart.png", "eval_table.json", "release"} <= eval_arts
+
 
 def test_second_run_is_all_cache_hits(workdir):
     t0 = time.time()
@@ -124,7 +135,6 @@ def test_second_run_is_all_cache_hits(workdir):
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(f"sqlite:///{workdir.resolve() / 'mlflow.db'}")
-    exp = client.get_experiment_by_name("zerollm")
     hit = client.get_run(st["dedup"]["mlflow_run_id"])
     assert hit.data.tags["cache_hit"] == "true"
     assert hit.data.tags["produced_by_run_id"] == json.loads(
@@ -158,7 +168,7 @@ def test_changed_pretrain_setting_reruns_pretrain_and_what_follows(workdir):
     zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "pretrain.lr=0.0025")
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:4])
-    assert not any(st[s]["cache_hit"] for s in ("pretrain", "sft", "rlhf"))
+    assert not any(st[s]["cache_hit"] for s in STAGES[4:])
 
 
 def test_kill_9_during_pretrain_resumes_from_checkpoint(workdir):
@@ -204,6 +214,14 @@ def test_other_rlhf_method_reruns_rlhf_only(workdir):
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:6]) and not st["rlhf"]["cache_hit"]
     assert "reward_mean" in st["rlhf"]["metrics"] and "qa_exact_match" in st["rlhf"]["metrics"]
+
+
+def test_other_quant_types_rerun_quantize_and_evaluate_only(workdir):
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "quantize.types=[Q6_K]")
+    st = status(workdir)
+    assert [s for s in STAGES if not st[s]["cache_hit"]] == ["quantize", "evaluate"]
+    files = {p.name for p in (Path(st["quantize"]["dir"]) / "gguf").iterdir()}
+    assert {"model-F16.gguf", "model-Q6_K.gguf", "model-Q8_0.gguf"} <= files and "model-Q4_K_M.gguf" not in files
 
 
 def test_bad_config_fails_before_running(workdir):

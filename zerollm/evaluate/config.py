@@ -1,0 +1,37 @@
+"""evaluate: the offline task suite, which models it scores, and the model registry."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from zerollm.config import StrictModel
+
+
+class RegistryConfig(StrictModel):
+    enabled: bool = Field(True, description="Register the final model in the MLflow model registry (needs "
+                                            "tracking on) and move the alias when the gate passes.")
+    name: str = Field("zerollm-chat", min_length=1, description="Registered model name.")
+    alias: str = Field("champion", min_length=1, description="Alias moved to a version that passes the gate.")
+
+
+class EvaluateConfig(StrictModel):
+    max_items: int = Field(200, ge=1, description="Held-out eval items per local QA task.")
+    ppl_docs: int = Field(32, ge=1, description="Validation documents for held-out perplexity and bits per byte.")
+    max_new_tokens: int = Field(40, ge=1, description="Tokens generated per QA answer.")
+    tasks: list[str] = Field([], description="lm-eval registry tasks by name (e.g. [hellaswag, arc_easy]); a "
+                                             "task whose data cannot be reached offline is skipped with one line.")
+    limit: int = Field(0, ge=0, description="Items per registry task (0: all).")
+    models: list[str] = Field(["pretrain", "sft", "rlhf"], description="Model stages scored with the HF backend.")
+    gguf: bool = Field(True, description="Score every GGUF file of the quantize stage through llama.cpp.")
+    batch_size: int = Field(32, ge=1, description="HF backend batch size.", json_schema_extra={"cache_key": False})
+    threads: int = Field(0, ge=0, description="CPU threads; 0: all cores.", json_schema_extra={"cache_key": False})
+    @field_validator("models")
+    @classmethod
+    def _model_stages(cls, v: list[str]) -> list[str]:
+        bad = [m for m in v if m not in ("pretrain", "sft", "rlhf")]
+        if bad:
+            raise ValueError(f"unknown model stage {bad[0]!r}; allowed: pretrain, sft, rlhf")
+        return list(dict.fromkeys(v))
+
+    registry: RegistryConfig = Field(default_factory=RegistryConfig, description="MLflow model registry and gate.",
+                                     json_schema_extra={"cache_key": False})

@@ -1,0 +1,57 @@
+"""Register the final model in the MLflow model registry and move the champion alias when the gate
+passes. Runs after the evaluate stage has committed (the registry's state is outside any stage key).
+
+The version's source is the evaluate run's `release/` artifacts (HF checkpoint with model card, GGUF
+files, Modelfile, eval table); its tags hold the served file's scores, which the next run's champion
+check compares against, and the local path of the served GGUF for `zerollm chat/serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from zerollm.evaluate import gate
+from zerollm.evaluate.config import RegistryConfig
+
+GATE_RECORD = "last_gate.json"  # under <workdir>/registry/, read by `zerollm run` to say what happened
+
+
+def promote(out_dir: Path, cfg: RegistryConfig, tracker, run_id: str | None, log) -> dict[str, float]:
+    doc = json.loads((out_dir / "gate.json").read_text(encoding="utf-8"))
+    if not cfg.enabled or not run_id:
+        log.info("evaluate: model registry off (%s)", "registry.enabled: false" if not cfg.enabled else "tracking off")
+        return {}
+    tracker.log_artifact(run_id, out_dir / "release", "release")
+    scores = doc["scores"]
+    tags = {"serve_type": doc["serve_type"], "source_stage": doc["source"], "gguf_path": doc["serve_file"],
+            "stage_dir": str(out_dir), **{f"score.{t}": v for t, v in scores.items()}}
+    version = tracker.register_version(cfg.name, tracker.artifact_uri(run_id, "release"), run_id, tags,
+                                       description=f"{doc['serve_type']} GGUF of the {doc['source']} model")
+    champion = tracker.alias_version(cfg.name, cfg.alias)
+    checks = list(doc["checks"])
+    if champion is not None and str(champion.version) != version:
+        ref = {k.removeprefix("score."): float(v) for k, v in champion.tags.items() if k.startswith("score.")}
+        checks += gate.compare(scores, ref, doc["tolerance"], f"champion v{champion.version}")
+    fails = gate.failures(checks)
+    before = str(champion.version) if champion is not None else None
+    if fails:
+        log.warning("evaluate: gate failed, %s stays at %s:", cfg.alias, f"v{before}" if before else "no version")
+        for line in fails:
+            log.warning("  %s", line)
+    else:
+        tracker.set_alias(cfg.name, cfg.alias, version)
+        log.info("evaluate: gate passed, %s -> %s v%s", cfg.alias, cfg.name, version)
+    tracker.set_version_tags(cfg.name, version, {"gate": "failed" if fails else "passed",
+                                                 "gate_failures": "; ".join(fails)[:4000]})
+    result = {"registered_model": cfg.name, "version": version, "alias": cfg.alias, "passed": not fails,
+              "champion_before": before, "champion_after": before if fails else version, "failures": fails,
+              "checks": checks, "time": time.time()}
+    tracker.log_text(run_id, json.dumps(result, indent=2), "gate_result.json")
+    record = out_dir.parents[2] / "registry" / GATE_RECORD  # <workdir>/registry/
+    record.parent.mkdir(parents=True, exist_ok=True)
+    tmp = record.with_suffix(".part")
+    tmp.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    tmp.replace(record)
+    return {"registry_version": float(version), "gate_passed": float(not fails)}

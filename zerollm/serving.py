@@ -1,0 +1,156 @@
+"""`zerollm chat` and `zerollm serve`: a GGUF file of a run, in a terminal or behind an
+OpenAI-compatible HTTP server (llama-cpp-python's own), both on llama.cpp with the model's own chat
+template (carried in the GGUF).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from zerollm import llamacpp
+from zerollm.probe import END_OF_TURN
+
+
+class ModelNotFound(ValueError):
+    pass
+
+
+def _serve_file(quantize_dir: Path) -> Path:
+    manifest = json.loads((quantize_dir / "MANIFEST.json").read_text(encoding="utf-8"))
+    return quantize_dir / manifest["summary"]["serve_file"]
+
+
+def latest_gguf(workdir: Path) -> Path:
+    """The served GGUF of the newest finished quantize stage: the latest run's, else the newest on disk."""
+    from zerollm.runner import latest_run
+
+    rec = latest_run(workdir)
+    for s in (rec or {}).get("stages", []):
+        if s["stage"] == "quantize" and (Path(s["dir"]) / "MANIFEST.json").is_file():
+            return _serve_file(Path(s["dir"]))
+    done = sorted(Path(workdir).glob("stages/quantize/*/MANIFEST.json"), key=lambda p: p.stat().st_mtime)
+    if not done:
+        raise ModelNotFound(f"no quantized model in {workdir}: run `zerollm run --workdir {workdir}` first")
+    return _serve_file(done[-1].parent)
+
+
+def champion_gguf(workdir: Path, alias: str = "champion") -> Path:
+    """The served GGUF of the registry version `alias` points at (registry and tracking settings from
+    the latest run's config); downloaded from its artifacts when the local file is gone."""
+    from zerollm.pipeline_config import PipelineConfig
+    from zerollm.runner import latest_run
+    from zerollm.tracking import Tracker
+
+    rec = latest_run(workdir)
+    cfg = PipelineConfig.model_validate(rec["config"]) if rec else PipelineConfig()
+    tracker = Tracker(cfg.tracking, workdir)
+    name = cfg.evaluate.registry.name
+    mv = tracker.alias_version(name, alias) if cfg.tracking.enabled else None
+    if mv is None:
+        raise ModelNotFound(f"no version of registered model {name!r} has alias {alias!r} (tracking {tracker.uri})")
+    local = Path(mv.tags.get("gguf_path", ""))
+    if local.is_file():
+        return local
+    import mlflow.artifacts
+
+    dest = Path(workdir) / "registry" / f"{name}-v{mv.version}"
+    got = mlflow.artifacts.download_artifacts(artifact_uri=f"{mv.source}/gguf/{local.name}", dst_path=str(dest),
+                                              tracking_uri=tracker.uri)
+    return Path(got)
+
+
+def resolve(spec: str, workdir: Path) -> Path:
+    """latest | champion | a .gguf file | a directory holding one (a quantize stage or a release)."""
+    if spec == "latest":
+        return latest_gguf(workdir)
+    if spec == "champion":
+        return champion_gguf(workdir)
+    p = Path(spec)
+    if p.is_file():
+        return p
+    if p.is_dir():
+        if (p / "MANIFEST.json").is_file() and (p / "gguf").is_dir():
+            return _serve_file(p)
+        found = sorted(p.glob("*.gguf")) or sorted(p.glob("gguf/*.gguf"))
+        preferred = [f for f in found if "Q8_0" in f.name] or found
+        if preferred:
+            return preferred[0]
+    raise ModelNotFound(f"--model {spec!r}: not latest, champion, a .gguf file or a directory with one")
+
+
+def chat_loop(path: Path, stdin: TextIO, stdout: TextIO, max_tokens: int = 0, temperature: float = 0.0,
+              threads: int = 0) -> int:
+    """Read a line, stream the answer. `/reset` forgets the conversation, `/quit` (or end of input)
+    ends it. Old turns are dropped when the conversation outgrows the context. Returns turns answered."""
+    llm = llamacpp.open_model(path, threads=threads)
+    n_ctx = llamacpp.context_length(llm)
+    max_tokens = max_tokens or max(16, n_ctx // 2)
+    interactive = stdin.isatty()
+    history: list[dict] = []
+    turns = 0
+    if interactive:
+        stdout.write(f"zerollm chat · {path.name} · context {n_ctx} tokens · /reset, /quit\n")
+    try:
+        while True:
+            if interactive:
+                stdout.write("> ")
+                stdout.flush()
+            line = stdin.readline()
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text in ("/quit", "/exit"):
+                break
+            if text == "/reset":
+                history.clear()
+                stdout.write("(conversation cleared)\n")
+                continue
+            history.append({"role": "user", "content": text})
+            _fit(llm, history, n_ctx - max_tokens)
+            reply = []
+            for chunk in llm.create_chat_completion(messages=history, stream=True, max_tokens=max_tokens,
+                                                    temperature=temperature, stop=[END_OF_TURN]):
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                reply.append(piece)
+                stdout.write(piece)
+                stdout.flush()
+            stdout.write("\n")
+            stdout.flush()
+            history.append({"role": "assistant", "content": "".join(reply).strip()})
+            turns += 1
+    finally:
+        llm.close()
+    return turns
+
+
+def _fit(llm, history: list[dict], budget: int) -> None:
+    """Drop the oldest turns until the prompt fits (the newest user message always stays)."""
+    def size() -> int:
+        return sum(len(llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + 5 for m in history) + 3
+
+    while len(history) > 1 and size() > budget:
+        del history[0]
+    if size() > budget:  # one message longer than the context: keep its end
+        ids = llm.tokenize(history[0]["content"].encode("utf-8"), add_bos=False)[-max(budget - 8, 1):]
+        history[0]["content"] = llm.detokenize(ids).decode("utf-8", errors="ignore")
+
+
+def serve(path: Path, host: str = "127.0.0.1", port: int = 8000, alias: str | None = None, threads: int = 0) -> None:
+    """llama-cpp-python's OpenAI-compatible server (/v1/models, /v1/chat/completions, streaming)."""
+    import uvicorn
+
+    llamacpp.runtime()  # repacking off before the server loads the model
+    from llama_cpp.server.app import create_app
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+    model = ModelSettings(model=str(path), model_alias=alias or path.stem, n_ctx=0,
+                          n_threads=llamacpp.cpu_threads(threads), n_threads_batch=llamacpp.cpu_threads(threads),
+                          logits_all=False, verbose=False)
+    app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
+    print(f"serving {path} as {model.model_alias!r} on http://{host}:{port}/v1 (OpenAI API)", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
