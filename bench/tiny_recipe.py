@@ -34,7 +34,11 @@ def main() -> None:
     ap.add_argument("--config", default="configs/tiny.yaml")
     ap.add_argument("--workdir", default="/tmp/zerollm-bench")
     ap.add_argument("--set", action="append", default=[], dest="overrides")
+    ap.add_argument("--from-json", help="Rewrite the docs section from a saved bench.json instead of running.")
     args = ap.parse_args()
+    if args.from_json:
+        write_section(json.loads(Path(args.from_json).read_text()))
+        return
     shutil.rmtree(args.workdir, ignore_errors=True)
     exe = Path(sys.executable).with_name("zerollm")
     cmd = [str(exe), "run", "--config", args.config, "--workdir", args.workdir]
@@ -52,6 +56,10 @@ def main() -> None:
     for stage, table in (("quantize", "quant_table.md"), ("evaluate", "eval_table.md")):
         path = Path(stages[stage]["dir"]) / table if stage in stages else None
         report[table] = path.read_text(encoding="utf-8") if path and path.is_file() else ""
+    gate = Path(args.workdir, "registry", "last_gate.json")
+    report["gate"] = json.loads(gate.read_text()) if gate.is_file() else None
+    report["date"] = time.strftime("%Y-%m-%d")
+    report["machine"] = machine()
     print(json.dumps(report, indent=2))
     Path(args.workdir, "bench.json").write_text(json.dumps(report, indent=2))
     write_section(report)
@@ -70,22 +78,25 @@ def write_section(r: dict) -> None:
                     f"| {m.get('qa_exact_match', float('nan')):.3f} | {m.get('qa_exact_match_seen', float('nan')):.3f} "
                     f"| {m.get('qa_mc_accuracy_seen', float('nan')):.3f} |")
     m_pre = st.get("pretrain", {}).get("metrics", {})
-    over = " ".join(f"--set {o}" for o in r["overrides"])
-    body = f"""<!-- bench/tiny_recipe.py:{name} -->
-## whole pipeline on `{r['config']}` — `bench/tiny_recipe.py --config {r['config']}{' ' + over if over else ''}`
-
-{time.strftime('%Y-%m-%d')}, {machine()}. Fresh workdir, offline, through the CLI (Prefect + MLflow):
-**{r['wall_seconds']:.0f} s** end to end (stage seconds: {secs}).
-Pretrain: {m_pre.get('steps', 0):.0f} steps, val loss {m_pre.get('val_loss', float('nan')):.3f},
-{m_pre.get('tokens_per_s', 0):,.0f} tokens/s.
-
-Held-out probe ({m_pre.get('qa_items', 0):.0f} questions about entities no SFT/preference/RL row mentions;
+    probe = ""
+    if any("qa_exact_match" in st[s]["metrics"] for s in MODEL_STAGES if s in st):
+        probe = f"""Held-out probe ({m_pre.get('qa_items', 0):.0f} questions about entities no SFT/preference/RL row mentions;
 {m_pre.get('qa_items_seen', 0):.0f} about facts a training row states, `seen`):
 
 | after | MC accuracy, held-out | exact match, held-out | exact match, seen | MC accuracy, seen |
 |---|---|---|---|---|
 {chr(10).join(rows)}
+"""
+    over = " ".join(f"--set {o}" for o in r["overrides"])
+    body = f"""<!-- bench/tiny_recipe.py:{name} -->
+## whole pipeline on `{r['config']}` — `bench/tiny_recipe.py --config {r['config']}{' ' + over if over else ''}`
 
+{r.get('date') or time.strftime('%Y-%m-%d')}, {r.get('machine') or machine()}. Fresh workdir, offline, through the CLI (Prefect + MLflow):
+**{r['wall_seconds']:.0f} s** end to end (stage seconds: {secs}).
+Pretrain: {m_pre.get('steps', 0):.0f} steps, val loss {m_pre.get('val_loss', float('nan')):.3f},
+{m_pre.get('tokens_per_s', 0):,.0f} tokens/s.
+
+{probe}
 GGUF files against the rlhf checkpoint (quantize stage, same run, same machine):
 
 {r.get('quant_table.md', '')}
@@ -93,10 +104,20 @@ lm-eval, every checkpoint and every GGUF file (evaluate stage; "in training": it
 training documents):
 
 {r.get('eval_table.md', '')}
+{_gate_line(r.get('gate'))}
+
 Targets: MC after pretrain ≥ 2× chance; held-out exact match pretrain < sft, sft ≥ 0.30, rlhf ≥ sft;
 F16 top-1 ≥ 99 %, Δppl Q8_0 ≤ +0.5 %, Q4_K_M ≤ +5 %, llama.cpp ≥ 5× HF tokens/s; ≤ 600 s on 2 cores.
 <!-- /bench/tiny_recipe.py:{name} -->"""
     put_section(f"bench/tiny_recipe.py:{name}", body)
+
+
+def _gate_line(g: dict | None) -> str:
+    if not g:
+        return "Gate: no registry (tracking off)."
+    checks = ", ".join(f"{c['task']} {c['new']:.4g} vs {c['reference']:.4g}" for c in g["checks"])
+    verdict = f"passed, `{g['alias']}` → v{g['version']}" if g["passed"] else "failed: " + "; ".join(g["failures"])
+    return f"Gate ({g['checks'][0]['tolerance']:.0%} tolerance; served quant vs its source: {checks}): {verdict}."
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ class EvaluateConfig(StrictModel):
     tasks: list[str] = Field([], description="lm-eval registry tasks by name (e.g. [hellaswag, arc_easy]); a "
                                              "task whose data cannot be reached offline is skipped with one line.")
     limit: int = Field(0, ge=0, description="Items per registry task (0: all).")
+    include_path: str | None = Field(None, description="A folder of extra lm-eval task YAMLs (e.g. a registry "
+                                                      "task pointed at a local copy of its data), named in `tasks`.")
     models: list[str] = Field(["pretrain", "sft", "rlhf"], description="Model stages scored with the HF backend.")
     gguf: bool = Field(True, description="Score every GGUF file of the quantize stage through llama.cpp.")
     batch_size: int = Field(32, ge=1, description="HF backend batch size.", json_schema_extra={"cache_key": False})

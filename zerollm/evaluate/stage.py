@@ -36,12 +36,12 @@ def _quiet_lm_eval() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def task_manager(with_registry: bool):
+def task_manager(with_registry: bool, include_path: str | None = None):
     """lm-eval indexes its ~14k task YAMLs on every TaskManager() (12 s on 2 cores): build one per
     stage, and without the registry when only the local tasks run."""
     from lm_eval.tasks import TaskManager
 
-    return TaskManager(include_defaults=with_registry)
+    return TaskManager(include_defaults=with_registry, include_path=include_path)
 
 
 def registry_tasks(names: list[str], manager, log) -> tuple[list[str], list[str]]:
@@ -84,11 +84,18 @@ def _rows(model: str, results: dict, items: dict[str, int], contaminated: dict[s
     return rows
 
 
-def _evaluate(lm, task_list: list, manager) -> dict:
+def _evaluate(lm, local: list, extra: list[str], limit: int, manager) -> dict:
+    """The local tasks in full, then the registry tasks (at most `limit` items each), merged."""
     import lm_eval
 
-    return lm_eval.simple_evaluate(model=lm, tasks=task_list, task_manager=manager, log_samples=True,
-                                   bootstrap_iters=200)
+    res = lm_eval.simple_evaluate(model=lm, tasks=local, task_manager=manager, log_samples=True,
+                                  bootstrap_iters=200)
+    if extra:
+        more = lm_eval.simple_evaluate(model=lm, tasks=extra, task_manager=manager, log_samples=False,
+                                       bootstrap_iters=200, limit=limit or None)
+        for key in ("results", "n-samples"):
+            res.setdefault(key, {}).update(more.get(key) or {})
+    return res
 
 
 def _answers(model: str, results: dict, table: dict[str, dict]) -> None:
@@ -129,20 +136,22 @@ def run(cfg: EvaluateConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     contaminated = {t: contamination.found_in_training(its, docs, share) for t, its in by_task.items()
                     if t != "heldout_ppl"}
     items = {t: len(its) for t, its in by_task.items()}
-    manager = task_manager(bool(cfg.tasks))
+    manager = task_manager(bool(cfg.tasks), cfg.include_path)
     local = list(get_task_dict(configs, manager).values())  # datasets loaded once, reused for every model
     extra, skipped = registry_tasks(cfg.tasks, manager, ctx.log)
 
     rows: list[dict] = []
     answers: dict[str, dict] = {}
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    for stage in cfg.models:
+    # the gate compares the served file with the checkpoint it was made from: that one is always scored
+    models = list(dict.fromkeys([*cfg.models, source])) if cfg.gguf else cfg.models
+    for stage in models:
         ctx.log.info("evaluate: %s (HF) at %.1fs", stage, time.time() - t_start)
         # documents were separated by end-of-text in pretraining, so that (not BOS) starts an empty context,
         # as in LlamaCppLM
         lm = HFLM(pretrained=str(inputs[stage] / "model"), device=device, batch_size=cfg.batch_size,
                   dtype="float32", trust_remote_code=False, prefix_token_id=tok.eos_token_id)
-        res = _evaluate(lm, local + extra, manager)
+        res = _evaluate(lm, local, extra, cfg.limit, manager)
         rows += _rows(stage, res, items, contaminated)
         _answers(stage, res, answers)
         del lm, res
@@ -153,7 +162,7 @@ def run(cfg: EvaluateConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
             ctx.log.info("evaluate: %s (llama.cpp) at %.1fs", qtype, time.time() - t_start)
             lm = LlamaCppLM(inputs["quantize"] / rel, n_ctx=n_ctx, threads=threads)
             try:
-                res = _evaluate(lm, local + extra, manager)
+                res = _evaluate(lm, local, extra, cfg.limit, manager)
                 rows += _rows(f"gguf:{qtype}", res, items, contaminated)
                 _answers(f"gguf:{qtype}", res, answers)
             finally:
@@ -188,10 +197,16 @@ def run(cfg: EvaluateConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
 
 
 def fingerprint(cfg: EvaluateConfig, ctx: StageContext) -> str:
-    """lm-eval and llama.cpp versions: either changes the scores."""
+    """lm-eval and llama.cpp versions (either changes the scores) and the extra task files."""
+    import hashlib
     from importlib.metadata import version
 
-    return f"lm_eval={version('lm_eval')},llama_cpp_python={version('llama_cpp_python')}"
+    h = hashlib.sha256()
+    if cfg.include_path:
+        for f in sorted(Path(cfg.include_path).rglob("*")):
+            if f.is_file():
+                h.update(str(f.relative_to(cfg.include_path)).encode() + f.read_bytes())
+    return f"lm_eval={version('lm_eval')},llama_cpp_python={version('llama_cpp_python')},tasks={h.hexdigest()[:16]}"
 
 
 def publish(out_dir: Path, cfg: EvaluateConfig, tracker, run_id: str | None, log) -> dict[str, float]:
