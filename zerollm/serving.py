@@ -88,17 +88,22 @@ def chat_loop(path: Path, stdin: TextIO, stdout: TextIO, max_tokens: int = 0, te
     llm = llamacpp.open_model(path, threads=threads)
     n_ctx = llamacpp.context_length(llm)
     max_tokens = max_tokens or max(16, n_ctx // 2)
-    interactive = stdin.isatty()
+    interactive = stdin.isatty() and stdin is sys.stdin
+    if interactive:
+        import readline  # noqa: F401  (arrow keys and history for input())
     history: list[dict] = []
     turns = 0
     if interactive:
         stdout.write(f"zerollm chat · {path.name} · context {n_ctx} tokens · /reset, /quit\n")
     try:
         while True:
-            if interactive:
-                stdout.write("> ")
-                stdout.flush()
-            line = stdin.readline()
+            if interactive:  # input() gives line editing and history (readline) at a terminal
+                try:
+                    line = input("> ") + "\n"
+                except EOFError:
+                    break
+            else:
+                line = stdin.readline()
             if not line:
                 break
             text = line.strip()

@@ -35,5 +35,5 @@ class EvaluateConfig(StrictModel):
             raise ValueError(f"unknown model stage {bad[0]!r}; allowed: pretrain, sft, rlhf")
         return list(dict.fromkeys(v))
 
-    registry: RegistryConfig = Field(default_factory=RegistryConfig, description="MLflow model registry and gate.",
-                                     json_schema_extra={"cache_key": False})
+    registry: RegistryConfig = Field(default_factory=RegistryConfig, description="MLflow model registry and gate "
+                                     "(part of the key: a new name or alias registers again).")

@@ -24,8 +24,8 @@ class QuantizeConfig(StrictModel):
                             "(made even when not listed in `types`).")
     max_regression: float = Field(
         0.05, ge=0, description="Gate: the served quant may lose at most this fraction of its source's score on "
-                                "each local task (perplexity: may rise by it), and the new model this fraction "
-                                "against the current champion.", json_schema_extra={"cache_key": False})
+                                "each local task (bits per byte: may rise by it), and the new model this "
+                                "fraction against the current champion.")
     parity_docs: int = Field(32, ge=1, description="Held-out validation documents for top-1 agreement and "
                                                    "perplexity against the HF model.")
     speed_tokens: int = Field(64, ge=8, description="Tokens generated to time llama.cpp against HF generate.")
