@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -33,6 +34,9 @@ def _load(config: Optional[Path], overrides: List[str]):
         raise typer.Exit(2)
 
 
+STOP_GRACE_S = 8.0  # after SIGTERM/Ctrl-C: time to unwind (tmp dir, MLflow KILLED, run record) before a hard exit
+
+
 @app.command()
 def run(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default: built-in defaults)."),
@@ -43,6 +47,40 @@ def run(
 ):
     """Run the pipeline; cached stages are reused, a killed stage starts over cleanly."""
     cfg = _load(config, set_)
+    _run(cfg, workdir, until, list(force))
+
+
+@app.command()
+def resume(workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w")):
+    """Rerun the latest failed run with its own config: finished stages are cache hits, so it goes on
+    from the stage that failed (pretrain, sft and rlhf from their last checkpoint)."""
+    from zerollm.config import ConfigError, format_validation_error
+    from zerollm.pipeline_config import PipelineConfig
+    from zerollm.runner import latest_failed_run, latest_run, mark_stale_runs, run_records
+    from zerollm.tracking import Tracker
+
+    recs = run_records(workdir)
+    if recs and recs[-1].get("status") == "running":  # killed with -9: say so first, then resume it
+        cfg_last = PipelineConfig.model_validate(recs[-1]["config"])
+        mark_stale_runs(workdir, Tracker(cfg_last.tracking, workdir))
+    rec = latest_failed_run(workdir)
+    if rec is None:
+        last = latest_run(workdir)
+        what = f"the latest run ({last['run_id']}) is {last['status']}" if last else "there are no runs"
+        err.print(f"nothing to resume in {workdir}: {what}")
+        raise typer.Exit(1)
+    try:
+        cfg = PipelineConfig.model_validate(rec["config"])
+    except Exception as exc:  # a record from an older zerollm whose config no longer validates
+        msg = format_validation_error(exc, PipelineConfig) if hasattr(exc, "errors") else str(exc)
+        print(ConfigError(msg), file=sys.stderr)
+        raise typer.Exit(2)
+    console.print(f"resuming run {rec['run_id']} ({rec.get('error') or 'failed'})")
+    _run(cfg, workdir, rec.get("until"), [], resumed_from=rec["run_id"])
+
+
+def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_from: Optional[str] = None) -> None:
+    from zerollm.runner import new_run_id
     from zerollm.stage import STAGE_NAMES
 
     for name in ([until] if until else []) + list(force):
@@ -54,6 +92,21 @@ def run(
     from flows import pipeline as pipeline_mod
 
     t0 = time.time()
+    run_id = new_run_id()
+    stopping: dict = {}
+
+    def on_signal(signum, frame):
+        """SIGTERM (workers, Kubernetes) and Ctrl-C: unwind the running stage, then exit; a second
+        signal or a stuck unwind ends the process at once."""
+        if stopping:
+            os._exit(128 + signum)
+        stopping["signal"] = signum
+        watchdog = threading.Timer(STOP_GRACE_S, lambda: os._exit(128 + signum))
+        watchdog.daemon = True
+        watchdog.start()
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     status = console.status("starting Prefect…")
     status.start()
 
@@ -67,18 +120,50 @@ def run(
             console.print(f"  {tag} {o.stage:<10} {o.seconds:7.1f}s  {shown}")
 
     pipeline_mod.listeners.append(on_event)
+    code = 0
     try:
-        pipeline_mod.pipeline(cfg.model_dump(mode="json"), str(workdir.resolve()), until, list(force))
-    except Exception as exc:
+        pipeline_mod.pipeline(cfg.model_dump(mode="json"), str(workdir.resolve()), until, list(force),
+                              run_id=run_id, resumed_from=resumed_from)
+    except BaseException as exc:  # noqa: BLE001 — every way out gets one line and a non-zero exit
         status.stop()
-        err.print(f"[red]pipeline failed:[/] {type(exc).__name__}: {exc}")
-        err.print(f"inspect: zerollm status --workdir {workdir}; rerun the same command to resume")
-        raise typer.Exit(1)
+        sig = stopping.get("signal")
+        if sig is not None or isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "TerminationSignal":
+            name = signal.Signals(sig).name if sig else type(exc).__name__
+            err.print(f"[yellow]stopped[/] ({name}) — checkpoints kept; resume: zerollm resume --workdir {workdir}")
+            code = 128 + (sig or signal.SIGINT)
+        else:
+            err.print(f"[red]pipeline failed:[/] {type(exc).__name__}: {exc}")
+            err.print(f"inspect: zerollm status --workdir {workdir}; resume: zerollm resume --workdir {workdir}")
+            code = 1
     finally:
         status.stop()
         pipeline_mod.listeners.remove(on_event)
+    if code:
+        _reap_children()  # Prefect's temporary server, datatrove workers: nothing outlives the run
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # background threads (Prefect event workers, MLflow monitors) must not keep a dead run alive
+    for s, h in previous.items():
+        signal.signal(s, h)
     _say_gate(workdir, t0)
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
+
+
+def _reap_children(timeout: float = 3.0) -> None:
+    import psutil
+
+    kids = psutil.Process().children(recursive=True)
+    for k in kids:
+        try:
+            k.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(kids, timeout=timeout)
+    for k in alive:
+        try:
+            k.kill()
+        except psutil.Error:
+            pass
 
 
 def _say_gate(workdir: Path, since: float) -> None:
@@ -140,6 +225,25 @@ def status(
         table.add_row(s["stage"], s["key"], "hit" if s["cache_hit"] else "ran", f"{s['seconds']:.1f}", metrics,
                       s["mlflow_run_id"] or "-")
     console.print(table)
+
+
+@app.command()
+def compare(
+    run_a: str = typer.Argument(..., help="A run: latest, latest~N, a run id (or a unique prefix), an MLflow run id."),
+    run_b: str = typer.Argument("latest", help="The other run (default: latest)."),
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"),
+    as_json: bool = typer.Option(False, "--json", help="The comparison as JSON."),
+):
+    """Two runs side by side: per stage, shared through the cache or not, config differences, metrics."""
+    from zerollm.compare import RunNotFound, render
+    from zerollm.compare import compare as compare_runs
+
+    try:
+        result = compare_runs(workdir, run_a, run_b)
+    except RunNotFound as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2)
+    print(json.dumps(result, indent=2) if as_json else render(result))
 
 
 @app.command()

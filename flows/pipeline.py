@@ -23,17 +23,27 @@ def _emit(event: str, payload) -> None:
         fn(event, payload)
 
 
-@flow(name="zerollm-pipeline", flow_run_name="{config[name]}", validate_parameters=False)
-def pipeline(config: dict, workdir: str, until: str | None = None, force: list[str] | None = None) -> list[dict]:
+def _flow_run_name() -> str:
+    """`<config name> <run id>`: two runs of one config are told apart in the Prefect UI."""
+    params = flow_run.parameters or {}
+    name = (params.get("config") or {}).get("name", "zerollm")
+    return f"{name} {params.get('run_id') or runner.new_run_id()}"
+
+
+@flow(name="zerollm-pipeline", flow_run_name=_flow_run_name, validate_parameters=False)
+def pipeline(config: dict, workdir: str, until: str | None = None, force: list[str] | None = None,
+             run_id: str | None = None, resumed_from: str | None = None) -> list[dict]:
     cfg = PipelineConfig.model_validate(config)
     work = Path(workdir).resolve()
     plans = runner.plan(cfg, work, until, tuple(force or ()))
     _emit("planned", plans)
     tracker = Tracker(cfg.tracking, work)
+    runner.mark_stale_runs(work, tracker)
     parent = tracker.start_run(cfg.name, tags={"zerollm.kind": "pipeline", "workdir": str(work),
-                                               "prefect_flow_run_id": str(flow_run.get_id() or "")})
+                                               "prefect_flow_run_id": str(flow_run.get_id() or ""),
+                                               "zerollm.run_id": run_id or "", "resumed_from": resumed_from or ""})
     tracker.log_params(parent, {"until": until or "", "force": ",".join(force or [])})
-    record = runner.RunRecord(work, config, parent)
+    record = runner.RunRecord(work, config, parent, run_id=run_id, until=until, resumed_from=resumed_from)
     outcomes = []
     try:
         for p in plans:
@@ -51,9 +61,9 @@ def pipeline(config: dict, workdir: str, until: str | None = None, force: list[s
             record.add(outcome)
             outcomes.append(asdict(outcome))
             _emit("done", outcome)
-    except BaseException:
-        record.finish("failed")
-        tracker.end_run(parent, "FAILED")
+    except BaseException as exc:
+        record.finish("failed", exc)
+        tracker.end_run(parent, runner.end_status(exc))
         raise
     record.finish("completed")
     tracker.end_run(parent)

@@ -8,6 +8,7 @@ from zerollm.collect.config import CollectConfig
 from zerollm.config import StrictModel
 from zerollm.dedup.config import DedupConfig
 from zerollm.evaluate.config import EvaluateConfig
+from zerollm.faults import FaultsConfig
 from zerollm.filter.config import FilterConfig
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.quantize.config import QuantizeConfig
@@ -29,3 +30,4 @@ class PipelineConfig(StrictModel):
     quantize: QuantizeConfig = Field(default_factory=QuantizeConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    faults: FaultsConfig = Field(default_factory=FaultsConfig, description="Failures on purpose (resume drills).")

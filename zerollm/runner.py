@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import socket
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from zerollm import cache
+from zerollm import cache, faults
 from zerollm.pipeline_config import PipelineConfig
 from zerollm.stage import STAGE_NAMES, StageContext, get_stage
 from zerollm.tracking import Tracker
@@ -114,6 +116,7 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
     started = time.time()
     log.info("%s: running -> %s", p.stage, final)
     try:
+        faults.maybe_fail(cfg.faults, p.stage, p.key, workdir)
         with tracker.system_metrics(run_id, enabled=getattr(module, "SYSTEM_METRICS", False)):
             result = module.run(stage_cfg, {k: Path(v) for k, v in p.input_dirs.items()}, tmp, ctx)
             metrics_buffer.flush()
@@ -122,9 +125,9 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
             summary=result.summary, started=started, mlflow_run_id=run_id, code_version=cache.code_version(stage),
         )
         cache.commit(tmp, final, manifest)
-    except BaseException:
-        tracker.end_run(run_id, "FAILED")
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:
+        tracker.end_run(run_id, end_status(exc))
+        shutil.rmtree(tmp, ignore_errors=True)  # scratch checkpoints stay: the rerun resumes from them
         raise
     shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
     try:
@@ -145,23 +148,38 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
     return StageOutcome(p.stage, p.key, False, manifest.seconds, metrics, p.dir, run_id, run_id)
 
 
-class RunRecord:
-    """`<workdir>/runs/<id>.json`, rewritten after each stage; `zerollm status` reads the latest."""
+def end_status(exc: BaseException) -> str:
+    """MLflow's end status for a run stopped by `exc`: KILLED for a signal or Ctrl-C, else FAILED."""
+    stopped = isinstance(exc, (KeyboardInterrupt, SystemExit)) or type(exc).__name__ == "TerminationSignal"
+    return "KILLED" if stopped else "FAILED"
 
-    def __init__(self, workdir: Path, config: dict, mlflow_run_id: str | None = None):
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+class RunRecord:
+    """`<workdir>/runs/<id>.json`, rewritten after each stage; `zerollm status` reads the latest, and
+    `zerollm resume` reruns the latest failed one with its own config."""
+
+    def __init__(self, workdir: Path, config: dict, mlflow_run_id: str | None = None, run_id: str | None = None,
+                 until: str | None = None, resumed_from: str | None = None):
         self.workdir = Path(workdir)
-        self.id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self.id = run_id or new_run_id()
         self.data = {"run_id": self.id, "started": time.time(), "status": "running", "mlflow_run_id": mlflow_run_id,
-                     "config": config, "stages": []}
+                     "config": config, "until": until, "resumed_from": resumed_from, "pid": os.getpid(),
+                     "host": socket.gethostname(), "stages": []}
         self.save()
 
     def add(self, outcome: StageOutcome) -> None:
         self.data["stages"].append(asdict(outcome))
         self.save()
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, error: BaseException | None = None) -> None:
         self.data["status"] = status
         self.data["finished"] = time.time()
+        if error is not None:
+            self.data["error"] = f"{type(error).__name__}: {error}"[:2000]
         self.save()
 
     def save(self) -> None:
@@ -179,14 +197,71 @@ def latest_run(workdir: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def run_records(workdir: Path) -> list[dict]:
+    """Every readable run record of a workdir, oldest first (one reader: `zerollm.compare.list_runs`)."""
+    from zerollm.compare import list_runs
+
+    return list_runs(workdir)
+
+
+def latest_failed_run(workdir: Path) -> dict | None:
+    recs = run_records(workdir)
+    return recs[-1] if recs and recs[-1].get("status") == "failed" else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_stale_runs(workdir: Path, tracker: Tracker) -> list[str]:
+    """Runs whose process died without a word (kill -9, power loss) still say "running", and so do their
+    MLflow runs: mark them failed (killed) before a new run starts. Runs of live processes, or of other
+    hosts, are left alone."""
+    marked = []
+    for rec in run_records(workdir):
+        if rec.get("status") != "running" or rec.get("host") != socket.gethostname() or not rec.get("pid"):
+            continue
+        if rec["pid"] == os.getpid() or _alive(rec["pid"]):
+            continue
+        rec.update(status="failed", finished=time.time(), error="killed: its process ended without finishing")
+        _write_record(Path(workdir), rec)
+        try:
+            tracker.end_stale_runs(rec.get("mlflow_run_id"))
+        except Exception as exc:  # tracking down must not block a new run
+            log.warning("could not end the MLflow runs of killed run %s: %s", rec["run_id"], exc)
+        marked.append(rec["run_id"])
+        log.warning("run %s was killed (process %s gone): marked failed", rec["run_id"], rec["pid"])
+    return marked
+
+
+def _write_record(workdir: Path, rec: dict) -> None:
+    runs = workdir / "runs"
+    text = json.dumps(rec, indent=2, default=str)
+    names = [f"{rec['run_id']}.json"]
+    latest = latest_run(workdir)
+    if latest and latest.get("run_id") == rec["run_id"]:
+        names.append("latest.json")
+    for name in names:
+        tmp = runs / f".{name}.part"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(runs / name)
+
+
 def run_pipeline(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
                  on_stage: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
     """The whole pipeline without Prefect (bare GPU boxes, tests): same keys, manifests and tracking."""
     workdir = Path(workdir).resolve()
     plans = plan(cfg, workdir, until, force)
     tracker = Tracker(cfg.tracking, workdir)
+    mark_stale_runs(workdir, tracker)
     parent = tracker.start_run(cfg.name, tags={"zerollm.kind": "pipeline", "workdir": str(workdir)})
-    record = RunRecord(workdir, cfg.model_dump(mode="json"), parent)
+    record = RunRecord(workdir, cfg.model_dump(mode="json"), parent, until=until)
     outcomes = []
     try:
         for p in plans:
@@ -195,9 +270,9 @@ def run_pipeline(cfg: PipelineConfig, workdir: Path, until: str | None = None, f
             outcomes.append(outcome)
             if on_stage:
                 on_stage(outcome)
-    except BaseException:
-        record.finish("failed")
-        tracker.end_run(parent, "FAILED")
+    except BaseException as exc:
+        record.finish("failed", exc)
+        tracker.end_run(parent, end_status(exc))
         raise
     record.finish("completed")
     tracker.end_run(parent)

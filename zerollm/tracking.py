@@ -219,6 +219,18 @@ class Tracker:
         for k, v in tags.items():
             self.client.set_model_version_tag(name, version, k, str(v))
 
+    def end_stale_runs(self, parent_run_id: str | None) -> None:
+        """End a dead pipeline run and its still-RUNNING stage runs as FAILED, tagged as killed."""
+        if not self.enabled or not parent_run_id:
+            return
+        children = self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}' "
+                                                "and attributes.status = 'RUNNING'")
+        for run_id in [r.info.run_id for r in children] + [parent_run_id]:
+            if self.client.get_run(run_id).info.status == "RUNNING":
+                self.set_tags(run_id, {"zerollm.ended": "killed"})
+                self.client.set_terminated(run_id, status="FAILED")
+
     def end_run(self, run_id: str | None, status: str = "FINISHED") -> None:
         if run_id:
             self.client.set_terminated(run_id, status=status)
