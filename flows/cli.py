@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -228,6 +227,38 @@ def status(
 
 
 @app.command()
+def deploy(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML."),
+    set_: List[str] = typer.Option([], "--set", help="Override a field: a.b=VALUE."),
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w", help="The workdir scheduled runs use."),
+    cron: Optional[str] = typer.Option(None, "--cron", help='Schedule, e.g. "0 2 * * *" (none: run on demand).'),
+    name: Optional[str] = typer.Option(None, "--name", help="Deployment name (default: the config's name)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
+):
+    """Create or update a Prefect deployment of the pipeline (process pool `zerollm`; `zerollm worker` runs it).
+    Needs a Prefect server: PREFECT_API_URL (e.g. from `zerollm ui`)."""
+    cfg = _load(config, set_)
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print("zerollm deploy needs a Prefect server: start one (zerollm ui) and export "
+                  "PREFECT_API_URL=http://127.0.0.1:4200/api")
+        raise typer.Exit(2)
+    from flows.deploy import POOL
+    from flows.deploy import deploy as make_deployment
+
+    dep_name = name or cfg.name
+    dep_id = make_deployment(dep_name, cfg.model_dump(mode="json"), workdir, cron, until)
+    when = f"on schedule {cron!r}" if cron else "on demand"
+    console.print(f"deployment zerollm-pipeline/{dep_name} ({dep_id}) {when}, pool {POOL!r}; start a worker: "
+                  f"zerollm worker; run now: prefect deployment run 'zerollm-pipeline/{dep_name}'")
+
+
+@app.command()
+def worker(pool: str = typer.Option("zerollm", help="Work pool to serve.")):
+    """Start a Prefect worker on the pipeline's process pool (needs PREFECT_API_URL)."""
+    os.execv(sys.executable, [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process"])
+
+
+@app.command()
 def compare(
     run_a: str = typer.Argument(..., help="A run: latest, latest~N, a run id (or a unique prefix), an MLflow run id."),
     run_b: str = typer.Argument("latest", help="The other run (default: latest)."),
@@ -305,32 +336,32 @@ def ui(
     host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless you mean to expose them)."),
     prefect_port: int = typer.Option(4200),
     mlflow_port: int = typer.Option(5000),
+    timeout: float = typer.Option(120.0, help="Seconds to wait for both servers to answer their health checks."),
 ):
-    """Start a Prefect server and the MLflow UI for this workdir; Ctrl-C stops both."""
+    """Start a Prefect server and an MLflow server for this workdir; Ctrl-C or SIGTERM stops both."""
     workdir.mkdir(parents=True, exist_ok=True)
     env.prepare(workdir)
-    from zerollm.tracking import default_uri
+    from flows.servers import UiServers
 
-    uri = default_uri(workdir)
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port",
-                          str(prefect_port)], env=os.environ.copy()),
-        subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(mlflow_port),
-                          "--backend-store-uri", uri, "--workers", "1"], env=os.environ.copy()),
-    ]
-    console.print(f"Prefect UI: http://{host}:{prefect_port}   (runs: PREFECT_API_URL=http://{host}:{prefect_port}/api)")
-    console.print(f"MLflow UI:  http://{host}:{mlflow_port}   (store: {uri})")
+    servers = UiServers(workdir, host, prefect_port, mlflow_port)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
+        servers.start(timeout)
+        console.print(f"Prefect UI: {servers.prefect_ui}   (runs report here: PREFECT_API_URL={servers.prefect_api})")
+        console.print(f"MLflow UI:  {servers.mlflow_ui}   (store: {servers.tracking_uri})")
+        console.print("ready — Ctrl-C stops both", highlight=False)
+        servers.wait()
     except KeyboardInterrupt:
         pass
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            p.wait(timeout=30)
+        servers.stop()
 
 
 if __name__ == "__main__":

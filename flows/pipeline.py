@@ -26,13 +26,20 @@ def _emit(event: str, payload) -> None:
 def _flow_run_name() -> str:
     """`<config name> <run id>`: two runs of one config are told apart in the Prefect UI."""
     params = flow_run.parameters or {}
-    name = (params.get("config") or {}).get("name", "zerollm")
+    name = (params.get("config") or {}).get("name") or Path(params.get("config_file") or "zerollm").stem
     return f"{name} {params.get('run_id') or runner.new_run_id()}"
 
 
 @flow(name="zerollm-pipeline", flow_run_name=_flow_run_name, validate_parameters=False)
-def pipeline(config: dict, workdir: str, until: str | None = None, force: list[str] | None = None,
-             run_id: str | None = None, resumed_from: str | None = None) -> list[dict]:
+def pipeline(config: dict | None = None, workdir: str = "work", until: str | None = None,
+             force: list[str] | None = None, run_id: str | None = None, resumed_from: str | None = None,
+             config_file: str | None = None, overrides: list[str] | None = None) -> list[dict]:
+    """`config` (a resolved config, as `zerollm run`/`deploy` pass it) or `config_file` + `overrides`
+    (read when the run starts, as a `prefect.yaml` deployment passes them)."""
+    if config is None:
+        from zerollm.config import load_config
+
+        config = load_config(PipelineConfig, config_file, overrides or []).model_dump(mode="json")
     cfg = PipelineConfig.model_validate(config)
     work = Path(workdir).resolve()
     plans = runner.plan(cfg, work, until, tuple(force or ()))

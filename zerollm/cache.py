@@ -7,6 +7,7 @@ not look at files on disk).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -130,6 +131,29 @@ def verify(out_dir: Path, check_hash: bool = True) -> Manifest | None:
         if check_hash and sha256_file(f) != meta["sha256"]:
             return None
     return manifest
+
+
+@contextlib.contextmanager
+def stage_lock(final: Path, log=None):
+    """One writer per stage key across processes (two runs on one workdir): an exclusive flock on
+    `<key>.lock`, released by the kernel even on kill -9. Yields True when it had to wait, so the
+    caller looks again for what the other run finished."""
+    import fcntl
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.parent / f"{final.name}.lock", "a+") as fh:
+        waited = False
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waited = True
+            if log is not None:
+                log.info("%s: another run is writing %s; waiting for it", final.parent.name, final.name)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield waited
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def new_tmp_dir(final: Path) -> Path:

@@ -99,6 +99,16 @@ def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
     if manifest is not None:
         log.info("%s: cache hit %s", p.stage, p.dir)
         return reuse(p, manifest, tracker, parent_run_id)
+    with cache.stage_lock(Path(p.dir), log) as waited:
+        manifest = p.cached() if waited else None  # the run we waited for may have made it
+        if manifest is not None:
+            log.info("%s: made by a concurrent run, reused %s", p.stage, p.dir)
+            return reuse(p, manifest, tracker, parent_run_id)
+        return _execute_locked(p, cfg, workdir, tracker, parent_run_id)
+
+
+def _execute_locked(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
+                    parent_run_id: str | None) -> StageOutcome:
 
     stage = get_stage(p.stage)
     module = stage.load()

@@ -81,3 +81,41 @@ async def _read_prefect():
         task_runs = await client.read_task_runs(sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=200)
         artifacts = await client.read_artifacts(sort=ArtifactSort.CREATED_DESC, limit=200)
     return flow_runs, task_runs, artifacts
+
+
+def test_zerollm_ui_on_other_ports_then_sigterm_stops_both(tmp_path):
+    """The UI page must be told where the API is (/ui-settings), and SIGTERM must not orphan servers."""
+    import json
+    import signal
+    import time
+    import urllib.request
+
+    import psutil
+
+    from tests.flows.servers import free_port
+
+    pp, mp = free_port(), free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("zerollm")), "ui", "-w", str(tmp_path / "w"),
+                             "--prefect-port", str(pp), "--mlflow-port", str(mp)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.time() + 180
+        while not any(ln.startswith("ready") for ln in lines):
+            assert proc.poll() is None and time.time() < deadline, "".join(lines)
+            lines.append(proc.stdout.readline())
+        with urllib.request.urlopen(f"http://127.0.0.1:{pp}/ui-settings", timeout=5) as r:
+            assert json.load(r)["api_url"] == f"http://127.0.0.1:{pp}/api"
+        with urllib.request.urlopen(f"http://127.0.0.1:{pp}/api/health", timeout=5) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{mp}/health", timeout=5) as r:
+            assert r.status == 200
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        assert len(kids) >= 2
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        gone, alive = psutil.wait_procs(kids, timeout=30)
+        assert not alive, [k.cmdline()[:4] for k in alive]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
