@@ -8,6 +8,7 @@ from zerollm.collect.config import CollectConfig
 from zerollm.config import StrictModel
 from zerollm.dedup.config import DedupConfig
 from zerollm.evaluate.config import EvaluateConfig
+from zerollm.executors import DataConfig
 from zerollm.faults import FaultsConfig
 from zerollm.filter.config import FilterConfig
 from zerollm.pretrain.config import PretrainConfig
@@ -30,4 +31,5 @@ class PipelineConfig(StrictModel):
     quantize: QuantizeConfig = Field(default_factory=QuantizeConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    data: DataConfig = Field(default_factory=DataConfig, description="Where filter and dedup run (local, ray, slurm).")
     faults: FaultsConfig = Field(default_factory=FaultsConfig, description="Failures on purpose (resume drills).")

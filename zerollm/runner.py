@@ -122,7 +122,8 @@ def _execute_locked(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: T
     if p.force:
         shutil.rmtree(scratch, ignore_errors=True)
     metrics_buffer = tracker.metric_buffer(run_id)
-    ctx = StageContext(workdir=Path(workdir).resolve(), log=stage_log, scratch=scratch, log_metrics=metrics_buffer.add)
+    ctx = StageContext(workdir=Path(workdir).resolve(), log=stage_log, scratch=scratch, log_metrics=metrics_buffer.add,
+                       data=cfg.data)
     started = time.time()
     log.info("%s: running -> %s", p.stage, final)
     try:

@@ -34,6 +34,8 @@ class StageContext:
     scratch: Path | None = None
     # log_metrics(dict, step) streams step-wise numbers (training curves) to the stage's MLflow run
     log_metrics: Callable[[dict[str, float], int | None], None] = lambda metrics, step=None: None
+    # where datatrove runs (zerollm.executors.DataConfig); None: local processes
+    data: Any = None
 
 
 @dataclass(frozen=True)

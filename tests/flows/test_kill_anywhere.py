@@ -21,9 +21,9 @@ pytestmark = pytest.mark.slow
 ARGS = ["--config", "configs/tiny.yaml",
         "--set", "collect.sources=[{type: synthetic, language: en, seed: 0, target_mb: 0.5}]",
         "--set", "tokenizer.vocab_size=1024",
-        "--set", "pretrain.max_steps=24", "--set", "pretrain.eval_every=8", "--set", "pretrain.checkpoint_every=4",
-        "--set", "sft.max_steps=8", "--set", "sft.checkpoint_every=2",
-        "--set", "rlhf.max_steps=4", "--set", "rlhf.checkpoint_every=1", "--set", "rlhf.onpolicy.enabled=false",
+        "--set", "pretrain.max_steps=12", "--set", "pretrain.eval_every=6", "--set", "pretrain.checkpoint_every=3",
+        "--set", "sft.max_steps=4", "--set", "sft.checkpoint_every=2",
+        "--set", "rlhf.max_steps=2", "--set", "rlhf.checkpoint_every=1", "--set", "rlhf.onpolicy.enabled=false",
         "--set", "quantize.types=[Q8_0]", "--set", "quantize.parity_docs=4", "--set", "quantize.speed_tokens=8",
         "--set", "evaluate.models=[rlhf]", "--set", "evaluate.max_items=8", "--set", "evaluate.ppl_docs=4",
         "--set", "evaluate.max_new_tokens=8", "--set", "tracking.enabled=false"]

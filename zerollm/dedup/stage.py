@@ -38,7 +38,7 @@ def run(cfg: DedupConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCont
 
     buckets, per_bucket = cfg.lsh_shape()
     metrics.update(num_buckets=buckets, hashes_per_bucket=per_bucket)
-    _datatrove_pass(cfg, work, out_dir, n_tasks, buckets, per_bucket, item_files)
+    _datatrove_pass(cfg, work, out_dir, n_tasks, buckets, per_bucket, item_files, ctx.data)
 
     removed = _collect_removed(out_dir)
     clusters = _cluster_sizes(out_dir)
@@ -95,8 +95,7 @@ def _exact_pass(cfg, src: Path, dest: Path, out_dir: Path, metrics: dict, ctx) -
 
 
 def _datatrove_pass(cfg, work: Path, out_dir: Path, n_tasks: int, buckets: int, per_bucket: int,
-                    item_files: list[str]) -> None:
-    from datatrove.executor import LocalPipelineExecutor
+                    item_files: list[str], data=None) -> None:
     from datatrove.pipeline.dedup import (
         MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature,
     )
@@ -107,6 +106,7 @@ def _datatrove_pass(cfg, work: Path, out_dir: Path, n_tasks: int, buckets: int, 
 
     from zerollm.dedup.decontam import DecontamFilter
     from zerollm.dedup.text import MixedScriptTokenizer
+    from zerollm.executors import run_pipeline as run_datatrove
 
     mh = MinhashConfig(n_grams=cfg.n_grams, num_buckets=buckets, hashes_per_bucket=per_bucket, seed=cfg.seed,
                        hash_config=HashConfig(precision=64, hash_fc="xxhash"))  # needs xxhash<4 (pyproject)
@@ -119,8 +119,7 @@ def _datatrove_pass(cfg, work: Path, out_dir: Path, n_tasks: int, buckets: int, 
 
     def execute(pipeline, tasks, name, w=workers):
         with stderr_to(logs / "console.log"):
-            LocalPipelineExecutor(pipeline, tasks=tasks, workers=w, logging_dir=str(logs / name),
-                                  skip_completed=False).run()
+            run_datatrove(data, pipeline, tasks, w, logs / name, f"dedup-{name}")
 
     final_steps = []
     if cfg.minhash:

@@ -31,10 +31,10 @@ def run(cfg: FilterConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCon
         n = sum(1 for _ in read_docs(out_shards))
         return StageResult(metrics={"docs_in": n, "docs_out": n, "dropped": 0}, summary={"enabled": False})
 
-    from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter
 
+    from zerollm.executors import run_pipeline as run_datatrove
     from zerollm.filter.steps import build_steps
 
     def dropped_writer(step: str):
@@ -47,8 +47,7 @@ def run(cfg: FilterConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCon
     ]
     tasks = max(1, len(shards))
     with stderr_to(out_dir / "logs" / "console.log"):
-        LocalPipelineExecutor(pipeline, tasks=tasks, workers=min(cfg.workers, tasks),
-                              logging_dir=str(out_dir / "logs"), skip_completed=False).run()
+        run_datatrove(ctx.data, pipeline, tasks, min(cfg.workers, tasks), out_dir / "logs", "filter")
 
     metrics, per_step = _metrics(out_dir / "logs" / "stats.json")
     examples = _examples(out_dir / "dropped", cfg.examples_per_reason)
