@@ -27,7 +27,7 @@ run: setup
 	HF_HUB_OFFLINE=1 $(BIN)/zerollm run --config $(CONFIG) --workdir $(WORKDIR)
 
 test: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -ra
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -ra --durations=15
 
 test-fast: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
