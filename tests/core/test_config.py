@@ -24,7 +24,7 @@ def test_set_parses_yaml_values(tmp_path):
     ("dedup.treshold=0.7", "config error: dedup.treshold: unknown key; allowed: "),
     ("dedup.threshold=2", "config error: dedup.threshold: Input should be less than or equal to 0.99"),
     ("dedup.threshold=abc", "config error: dedup.threshold: Input should be a valid number"),
-    ("nosuchstage.x=1", "config error: nosuchstage: unknown key; allowed: collect, dedup"),
+    ("nosuchstage.x=1", "config error: nosuchstage: unknown key; allowed: collect, data, dedup"),
     ("collect.sources=[{type: csv, path: x}]", "config error: collect.sources.0"),
     ("collect.sources=[{type: jsonl, path: x, txt_key: t}]", "config error: collect.sources.0.txt_key: unknown key"),
 ])
