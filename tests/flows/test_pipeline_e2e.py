@@ -217,7 +217,8 @@ def test_other_rlhf_method_reruns_rlhf_only(workdir):
 
 
 def test_other_quant_types_rerun_quantize_and_evaluate_only(workdir):
-    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "quantize.types=[Q6_K]")
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST,
+            "--set", "quantize.types=[Q6_K]")  # after FAST: the later --set wins
     st = status(workdir)
     assert [s for s in STAGES if not st[s]["cache_hit"]] == ["quantize", "evaluate"]
     files = {p.name for p in (Path(st["quantize"]["dir"]) / "gguf").iterdir()}

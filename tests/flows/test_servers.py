@@ -39,11 +39,10 @@ def test_pipeline_against_prefect_and_mlflow_servers(tmp_path):
             proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
             assert proc.returncode == 0, proc.stderr[-4000:]
 
-        os.environ["PREFECT_API_URL"] = api
-        try:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings(updates={PREFECT_API_URL: api}):  # settings are read once per process
             flow_runs, task_runs, artifacts = asyncio.run(_read_prefect())
-        finally:
-            del os.environ["PREFECT_API_URL"]
         assert len(flow_runs) == 2 and all(fr.state.is_completed() for fr in flow_runs)
         for fr in flow_runs:
             runs = [t for t in task_runs if t.flow_run_id == fr.id]
