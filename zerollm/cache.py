@@ -161,7 +161,7 @@ def new_tmp_dir(final: Path) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     for stale in [*final.parent.glob(f"{final.name}.tmp-*"), *final.parent.glob(f"{final.name}.old-*")]:
         pid = stale.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not pid.isdigit() or not process_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     tmp = final.parent / f"{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -169,7 +169,8 @@ def new_tmp_dir(final: Path) -> Path:
     return tmp
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Another live process has this pid (this process counts as not alive: its leftovers are stale)."""
     if pid == os.getpid():
         return False
     try:

@@ -220,16 +220,6 @@ def latest_failed_run(workdir: Path) -> dict | None:
     return recs[-1] if recs and recs[-1].get("status") == "failed" else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_stale_runs(workdir: Path, tracker: Tracker) -> list[str]:
     """Runs whose process died without a word (kill -9, power loss) still say "running", and so do their
     MLflow runs: mark them failed (killed) before a new run starts. Runs of live processes, or of other
@@ -238,7 +228,7 @@ def mark_stale_runs(workdir: Path, tracker: Tracker) -> list[str]:
     for rec in run_records(workdir):
         if rec.get("status") != "running" or rec.get("host") != socket.gethostname() or not rec.get("pid"):
             continue
-        if rec["pid"] == os.getpid() or _alive(rec["pid"]):
+        if rec["pid"] == os.getpid() or cache.process_alive(rec["pid"]):
             continue
         rec.update(status="failed", finished=time.time(), error="killed: its process ended without finishing")
         _write_record(Path(workdir), rec)
