@@ -109,8 +109,12 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
     status = console.status("starting Prefect…")
     status.start()
 
+    reports: list = []
+
     def on_event(event: str, payload) -> None:
-        if event == "start":
+        if event == "report":
+            reports.append(payload)
+        elif event == "start":
             status.update(f"[bold]{payload.stage}[/] running… (key {payload.key[:8]})")
         elif event == "done":
             o = payload
@@ -137,6 +141,7 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
     finally:
         status.stop()
         pipeline_mod.listeners.remove(on_event)
+    _say_report(reports)
     if code:
         _reap_children()  # Prefect's temporary server, datatrove workers: nothing outlives the run
         sys.stdout.flush()
@@ -146,6 +151,14 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
         signal.signal(s, h)
     _say_gate(workdir, t0)
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
+
+
+def _say_report(reports: list) -> None:
+    """The report's path, and one line per stage that lost more than half of its input."""
+    for rep in reports:
+        for line in rep.warnings:
+            err.print(f"[yellow]{line}[/]", soft_wrap=True)
+        console.print(f"  report: {rep.html}", soft_wrap=True)
 
 
 def _reap_children(timeout: float = 3.0) -> None:
@@ -224,6 +237,24 @@ def status(
         table.add_row(s["stage"], s["key"], "hit" if s["cache_hit"] else "ran", f"{s['seconds']:.1f}", metrics,
                       s["mlflow_run_id"] or "-")
     console.print(table)
+
+
+@app.command()
+def report(
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"),
+    run_ref: str = typer.Option("latest", "--run", help="Run id, unique prefix, MLflow run id, latest or latest~N."),
+):
+    """Write the run's report: <workdir>/reports/<run>/report.html (self-contained) and report.md."""
+    from zerollm import report as report_mod
+    from zerollm.compare import RunNotFound, resolve
+
+    try:
+        rec = resolve(workdir, run_ref)
+    except RunNotFound as exc:
+        err.print(str(exc))
+        raise typer.Exit(2)
+    rep = report_mod.write(workdir, rec)
+    _say_report([rep])
 
 
 @app.command()

@@ -51,6 +51,8 @@ def pipeline(config: dict | None = None, workdir: str = "work", until: str | Non
                                                "zerollm.run_id": run_id or "", "resumed_from": resumed_from or ""})
     tracker.log_params(parent, {"until": until or "", "force": ",".join(force or [])})
     record = runner.RunRecord(work, config, parent, run_id=run_id, until=until, resumed_from=resumed_from)
+    record.data["prefect"] = {"flow_run_id": str(flow_run.get_id() or ""), "flow_run_url": _flow_run_url()}
+    record.save()
     outcomes = []
     try:
         for p in plans:
@@ -70,8 +72,42 @@ def pipeline(config: dict | None = None, workdir: str = "work", until: str | Non
             _emit("done", outcome)
     except BaseException as exc:
         record.finish("failed", exc)
+        if runner.end_status(exc) == "FAILED":  # stopped by a signal: no time to spare, `zerollm report` writes it
+            _report(work, record, tracker, parent)
         tracker.end_run(parent, runner.end_status(exc))
         raise
     record.finish("completed")
+    _report(work, record, tracker, parent)
     tracker.end_run(parent)
     return outcomes
+
+
+def _flow_run_url() -> str | None:
+    """This flow run in the Prefect UI: the configured server's, else the one `zerollm ui` serves from
+    the workdir's own Prefect database (where the temporary server of `zerollm run` stored it)."""
+    from prefect.settings import get_current_settings
+
+    run = flow_run.get_id()
+    if not run:
+        return None
+    ui = get_current_settings().ui_url or "http://127.0.0.1:4200"  # None: no server configured
+    return f"{str(ui).rstrip('/')}/runs/flow-run/{run}"
+
+
+def _report(work: Path, record: runner.RunRecord, tracker: Tracker, parent: str | None) -> None:
+    """The run report, logged to MLflow by the engine, linked from a Prefect artifact here."""
+    rep = runner.write_report(work, record, tracker, parent)
+    if rep is None:
+        return
+    _emit("report", rep)
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        lines = [f"### Run report: [{rep.html}]({rep.html.as_uri()})", ""]
+        url = tracker.run_url(parent)
+        if url:
+            lines.append(f"Also in the pipeline's [MLflow run]({url}), artifacts → report/.")
+        lines += [f"- ⚠ {w.removeprefix('warning: ')}" for w in rep.warnings]
+        create_markdown_artifact("\n".join(lines), key="zerollm-report", description="the run report")
+    except Exception as exc:  # the artifact is a convenience; the report is on disk and in MLflow
+        runner.log.warning("no Prefect artifact for the report: %s", exc)

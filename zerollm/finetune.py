@@ -96,8 +96,9 @@ def resume_point(output_dir: Path) -> tuple[str | None, int]:
     return str(ckpt), step
 
 
-def fit(trainer, work: Path, ctx, stream) -> dict[str, float]:
-    """Train from the last checkpoint in `work`, if any; the numbers every TRL stage reports.
+def fit(trainer, work: Path, ctx, stream, log_file: Path | None = None) -> dict[str, float]:
+    """Train from the last checkpoint in `work`, if any; the numbers every TRL stage reports, and the
+    whole log history (one JSON row per logged step, across resumes) in `log_file` for the run report.
 
     After a resume the Trainer's own totals cover only the steps it ran this time, so the numbers
     come from its log history, which the checkpoint carried over; the steps before the resume are
@@ -114,6 +115,8 @@ def fit(trainer, work: Path, ctx, stream) -> dict[str, float]:
     history = trainer.state.log_history
     for row in history:
         stream.keep(row)
+    if log_file is not None:
+        Path(log_file).write_text("".join(json.dumps(r) + "\n" for r in history), encoding="utf-8")
     losses = [r["loss"] for r in history if "loss" in r]
     return {"train_loss": float(sum(losses) / len(losses)) if losses else float(out.training_loss),
             "steps": float(trainer.state.global_step), "resumed_from_step": float(step),

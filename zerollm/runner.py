@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from zerollm import cache, faults
+from zerollm import cache, faults, machine
 from zerollm.pipeline_config import PipelineConfig
 from zerollm.stage import STAGE_NAMES, StageContext, get_stage
 from zerollm.tracking import Tracker
@@ -179,7 +179,7 @@ class RunRecord:
         self.id = run_id or new_run_id()
         self.data = {"run_id": self.id, "started": time.time(), "status": "running", "mlflow_run_id": mlflow_run_id,
                      "config": config, "until": until, "resumed_from": resumed_from, "pid": os.getpid(),
-                     "host": socket.gethostname(), "stages": []}
+                     "host": socket.gethostname(), "machine": machine.describe(), "stages": []}
         self.save()
 
     def add(self, outcome: StageOutcome) -> None:
@@ -189,6 +189,8 @@ class RunRecord:
     def finish(self, status: str, error: BaseException | None = None) -> None:
         self.data["status"] = status
         self.data["finished"] = time.time()
+        if machine.accelerator():
+            self.data["machine"]["accelerator"] = machine.accelerator()
         if error is not None:
             self.data["error"] = f"{type(error).__name__}: {error}"[:2000]
         self.save()
@@ -254,6 +256,27 @@ def _write_record(workdir: Path, rec: dict) -> None:
         tmp.replace(runs / name)
 
 
+def write_report(workdir: Path, record: RunRecord, tracker: Tracker, parent_run_id: str | None):
+    """The run's report (`<workdir>/reports/<run id>/`), logged to the pipeline's MLflow run; None when it
+    could not be written (a report never fails a run). Its path goes into the run record."""
+    from zerollm import report
+
+    try:
+        rep = report.write(workdir, record.data)
+    except Exception as exc:
+        log.warning("run report not written: %s: %s", type(exc).__name__, exc)
+        return None
+    record.data["report"] = str(rep.html)
+    record.save()
+    try:
+        tracker.log_artifact(parent_run_id, rep.html.parent, "report")
+    except Exception as exc:
+        log.warning("run report not logged to MLflow: %s", exc)
+    for line in rep.warnings:
+        log.warning("%s", line)
+    return rep
+
+
 def run_pipeline(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
                  on_stage: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
     """The whole pipeline without Prefect (bare GPU boxes, tests): same keys, manifests and tracking."""
@@ -273,8 +296,11 @@ def run_pipeline(cfg: PipelineConfig, workdir: Path, until: str | None = None, f
                 on_stage(outcome)
     except BaseException as exc:
         record.finish("failed", exc)
+        if end_status(exc) == "FAILED":  # stopped by a signal: no time to spare, `zerollm report` writes it later
+            write_report(workdir, record, tracker, parent)
         tracker.end_run(parent, end_status(exc))
         raise
     record.finish("completed")
+    write_report(workdir, record, tracker, parent)
     tracker.end_run(parent)
     return outcomes

@@ -8,9 +8,10 @@ language it does apply to.
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from zerollm.config import StrictModel
 
@@ -59,7 +60,46 @@ class FineWebQualityStep(_Step):
         description="Parameter overrides per language (zh: a line of 12 characters says as much as 30 in English).")
 
 
+# Rule sets: `web` is datatrove's web-text defaults (FineWeb/Gopher/C4), made language-aware. Technical
+# documentation trips them by design: code, `::`, `>>>`, tables and numbers make fewer than 80 % of its
+# words hold a letter (Gopher), `{` drops a whole document (C4), and code lines neither end in punctuation
+# nor run long (FineWeb). `docs` keeps such prose and still drops what is mostly symbols or numbers,
+# too short, or repetitive; `off` passes everything. A preset fills in defaults only: whatever the config
+# sets itself wins.
+_DOCS_ZH = {"min_avg_word_length": 1, "max_avg_word_length": 6, "stop_words": ZH_STOP_WORDS, "min_stop_words": 2,
+            "max_non_alpha_words_ratio": 0.3}
+PRESETS: dict[str, dict] = {
+    "web": {},
+    "docs": {
+        "gopher_quality": {"params": {"max_non_alpha_words_ratio": 0.3, "max_avg_word_length": 15,
+                                      "max_symbol_word_ratio": 0.3},
+                           "per_language": {"zh": _DOCS_ZH}},
+        "gopher_repetition": {"params": {"dup_line_frac": 0.5, "dup_line_char_frac": 0.4,
+                                         "top_n_grams": [[2, 0.3], [3, 0.27], [4, 0.24]],
+                                         "dup_n_grams": [[5, 0.3], [6, 0.28], [7, 0.26], [8, 0.24], [9, 0.22],
+                                                         [10, 0.2]]}},
+        "c4_quality": {"params": {"filter_no_terminal_punct": False, "filter_curly_bracket": False,
+                                  "filter_javascript": False, "filter_policy": False, "min_words_per_line": -1,
+                                  "min_num_sentences": 1}},
+        "fineweb_quality": {"params": {"line_punct_thr": 0.0, "short_line_thr": 0.95, "char_duplicates_ratio": 0.1,
+                                       "new_line_ratio": 1.0}},
+    },
+    "off": {"enabled": False},
+}
+
+
+def _under(defaults: dict, given: dict) -> dict:
+    """`given` over `defaults`, nested mappings merged key by key."""
+    out = copy.deepcopy(defaults)
+    for k, v in given.items():
+        out[k] = _under(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 class FilterConfig(StrictModel):
+    preset: Literal["web", "docs", "off"] = Field(
+        "web", description="Rule set: web (datatrove's web-text defaults), docs (technical and code-bearing prose), "
+                           "off (no filtering). Settings given here override the preset's.")
     enabled: bool = Field(True, description="false: every document passes through unchanged.")
     default_language: str = Field("en", description="Language assumed when language ID is off.")
     langid: LangIdStep = Field(default_factory=LangIdStep)
@@ -70,3 +110,10 @@ class FilterConfig(StrictModel):
     workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).",
                          json_schema_extra={"cache_key": False})
     examples_per_reason: int = Field(5, ge=0, description="Dropped documents kept per drop reason (for MLflow).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset", "web") in PRESETS:
+            return _under(PRESETS[data.get("preset", "web")], data)
+        return data  # an unknown preset: the field's own check names the allowed ones

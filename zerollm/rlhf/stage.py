@@ -43,7 +43,8 @@ def run(cfg: RlhfConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageConte
     metrics.update(probe_checkpoint(model_dir, collect, cfg.probe, "rlhf", out_dir, ctx.log,
                                     cuda=finetune.use_cuda(cfg), upstream=inputs["sft"]))
     ctx.log.info("rlhf (%s): %s", cfg.method, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-    artifacts = [a for a in ("probe.jsonl", "model/config.json", "onpolicy_pairs.jsonl") if (out_dir / a).exists()]
+    artifacts = [a for a in ("probe.jsonl", "model/config.json", "onpolicy_pairs.jsonl", "train_log.jsonl",
+                                "train_log_rm.jsonl") if (out_dir / a).exists()]
     return StageResult(metrics=metrics, artifacts=artifacts, summary={"model": "model", "method": cfg.method})
 
 
@@ -96,7 +97,7 @@ def _dpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: P
     stream = finetune.metrics_callback(ctx)
     trainer = DPOTrainer(model=model, ref_model=copy.deepcopy(model), args=args, train_dataset=Dataset.from_list(pairs),
                          processing_class=tok, callbacks=[stream])
-    metrics.update(finetune.fit(trainer, work / "policy", ctx, stream))
+    metrics.update(finetune.fit(trainer, work / "policy", ctx, stream, out_dir / "train_log.jsonl"))
     metrics.update(_last(stream, {"reward_accuracy": "rewards/accuracies", "reward_margin": "rewards/margins",
                                   "reward_chosen": "rewards/chosen", "reward_rejected": "rewards/rejected"}))
     return trainer.model, tok, metrics
@@ -152,7 +153,8 @@ def _grpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: 
     stream = finetune.metrics_callback(ctx)
     trainer = GRPOTrainer(model=model, reward_funcs=[verifier_reward, make_format_reward(finetune.stop_token_ids(tok))],
                           args=args, train_dataset=data, processing_class=tok, callbacks=[stream])
-    metrics = {"rl_prompts": float(len(rows)), **finetune.fit(trainer, work / "policy", ctx, stream)}
+    fitted = finetune.fit(trainer, work / "policy", ctx, stream, out_dir / "train_log.jsonl")
+    metrics = {"rl_prompts": float(len(rows)), **fitted}
     metrics.update(_last(stream, {**_RL_METRICS, "verifier_reward": "rewards/verifier_reward/mean",
                                   "format_reward": "rewards/format_reward/mean"}))
     return trainer.model, tok, metrics
@@ -173,7 +175,8 @@ def _rm_rloo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_di
     trainer = RLOOTrainer(model=model, reward_funcs=[reward_model], reward_processing_classes=[rm_tok], args=args,
                           train_dataset=Dataset.from_list([{"prompt": r["prompt"]} for r in rows]),
                           processing_class=tok, callbacks=[stream])
-    metrics.update({"rl_prompts": float(len(rows)), **finetune.fit(trainer, work / "policy", ctx, stream)})
+    fitted = finetune.fit(trainer, work / "policy", ctx, stream, out_dir / "train_log.jsonl")
+    metrics.update({"rl_prompts": float(len(rows)), **fitted})
     metrics.update(_last(stream, _RL_METRICS))
     return trainer.model, tok, metrics
 
@@ -220,7 +223,8 @@ def _reward_model(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, o
 
     metrics = {"rm_pairs_train": float(len(train)), "rm_pairs_heldout": float(len(held)),
                "rm_heldout_accuracy_before": float(heldout_accuracy()["eval_accuracy"])}
-    metrics.update({f"rm_{k}": v for k, v in finetune.fit(trainer, work / "rm", ctx, stream).items()})
+    fitted = finetune.fit(trainer, work / "rm", ctx, stream, out_dir / "train_log_rm.jsonl")
+    metrics.update({f"rm_{k}": v for k, v in fitted.items()})
     ev = heldout_accuracy()
     metrics["rm_heldout_accuracy"] = float(ev["eval_accuracy"])
     metrics["rm_heldout_margin"] = float(ev.get("eval_margin", 0.0))

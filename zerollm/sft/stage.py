@@ -53,7 +53,7 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
     stream = finetune.metrics_callback(ctx)
     trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tok,
                          callbacks=[stream], peft_config=peft_config)
-    fit = finetune.fit(trainer, work, ctx, stream)
+    fit = finetune.fit(trainer, work, ctx, stream, out_dir / "train_log.jsonl")
 
     trained = trainer.model
     if cfg.lora.enabled:
@@ -68,5 +68,5 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
     metrics.update(probe_checkpoint(model_dir, collect, cfg.probe, "sft", out_dir, ctx.log,
                                     cuda=finetune.use_cuda(cfg), upstream=inputs["pretrain"]))
     ctx.log.info("sft: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-    artifacts = [a for a in ("probe.jsonl", "model/config.json") if (out_dir / a).exists()]
+    artifacts = [a for a in ("probe.jsonl", "model/config.json", "train_log.jsonl") if (out_dir / a).exists()]
     return StageResult(metrics=metrics, artifacts=artifacts, summary={"model": "model"})
