@@ -145,8 +145,46 @@ def _fit(llm, history: list[dict], budget: int) -> None:
         history[0]["content"] = llm.detokenize(ids).decode("utf-8", errors="ignore")
 
 
+def gguf_info(path: Path) -> dict:
+    """Quant type and context length from the GGUF's own metadata (what the chat page shows)."""
+    from gguf import GGUFReader, LlamaFileType
+
+    reader = GGUFReader(str(path))
+
+    def field(key: str):
+        f = reader.fields.get(key)
+        return None if f is None else f.contents()
+
+    arch = field("general.architecture") or "llama"
+    try:
+        quant = LlamaFileType(int(field("general.file_type"))).name.removeprefix("MOSTLY_")
+    except (TypeError, ValueError):
+        quant = "unknown"
+    return {"quant": quant, "n_ctx": int(field(f"{arch}.context_length") or 0)}
+
+
+def chat_page_routes(app, path: Path, alias: str) -> None:
+    """`/`: the chat page (shipped in the package, no CDN); `/chat/info`: what it shows and sends."""
+    from importlib import resources
+
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    page = resources.files("zerollm.web").joinpath("chat.html").read_text(encoding="utf-8")
+    info = {"model": alias, "file": path.name, **gguf_info(path), "stop": [END_OF_TURN]}
+    info["max_tokens"] = max(16, info["n_ctx"] // 2) if info["n_ctx"] else 256
+
+    @app.get("/", include_in_schema=False)
+    def chat_page() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @app.get("/chat/info", include_in_schema=False)
+    def chat_info() -> JSONResponse:
+        return JSONResponse(info)
+
+
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8000, alias: str | None = None, threads: int = 0) -> None:
-    """llama-cpp-python's OpenAI-compatible server (/v1/models, /v1/chat/completions, streaming)."""
+    """llama-cpp-python's OpenAI-compatible server (/v1/models, /v1/chat/completions, streaming), and a
+    chat page at / that uses it."""
     import uvicorn
 
     llamacpp.runtime()  # repacking off before the server loads the model
@@ -157,5 +195,7 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8000, alias: str | No
                           n_threads=llamacpp.cpu_threads(threads), n_threads_batch=llamacpp.cpu_threads(threads),
                           logits_all=False, verbose=False)
     app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
-    print(f"serving {path} as {model.model_alias!r} on http://{host}:{port}/v1 (OpenAI API)", file=sys.stderr, flush=True)
+    chat_page_routes(app, path, model.model_alias)
+    print(f"serving {path} as {model.model_alias!r}: chat page http://{host}:{port}/ · OpenAI API "
+          f"http://{host}:{port}/v1", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

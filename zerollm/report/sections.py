@@ -196,6 +196,7 @@ def tokenizer_section(view: RunView) -> Section:
 
 
 def _series(rows: list[dict], keys: list[str]) -> dict[str, tuple[list, list]]:
+    rows = [r for r in rows if "train_runtime" not in r]  # the Trainer's closing summary, not a step
     out = {}
     for k in keys:
         pts = [(r["step"], r[k]) for r in rows if isinstance(r.get(k), (int, float)) and r.get("step") is not None]
@@ -205,7 +206,7 @@ def _series(rows: list[dict], keys: list[str]) -> dict[str, tuple[list, list]]:
 
 
 CURVES = {
-    "pretrain": [("pretrain loss", ["loss", "val_loss"]), ("pretrain val bits per byte", ["val_bpb"])],
+    "pretrain": [("pretrain loss", ["train_loss", "val_loss"]), ("pretrain val bits per byte", ["val_bpb"])],
     "sft": [("sft loss", ["loss"]), ("sft token accuracy", ["mean_token_accuracy"])],
     "rlhf": [("rlhf loss", ["loss"]),
              ("rlhf rewards", ["rewards/chosen", "rewards/rejected", "rewards/margins", "reward", "reward_std"]),
@@ -277,7 +278,11 @@ def taught_section(view: RunView) -> Section:
         sec.add(Image("eval_chart.png", chart.read_bytes(), "evaluation chart: model × task"))
     answers = ev.jsonl("answers.jsonl", 400)
     if answers:
-        keys = [k for k in answers[0] if k.startswith("answer_")]
+        gate = ev.json("gate.json") or {}
+        keys = [k for k in answers[0] if k.startswith("answer_") and not k.startswith("answer_gguf:")]
+        gguf = [k for k in answers[0] if k.startswith("answer_gguf:")]
+        served = f"answer_gguf:{gate.get('serve_type')}"
+        keys += [served] if served in gguf else gguf[:1]  # the checkpoints and the GGUF that is served
         def varied(r):  # questions where the models disagree teach the most
             return -len({bool(r.get("correct_" + k[7:])) for k in keys})
         picked = sorted(answers, key=varied)[:6]
