@@ -34,8 +34,9 @@ FAST = [*SMALL, *(f"--set={s}" for s in (
 # (every model stage and quant type in the eval table: tests/evaluate, on the tiny run there)
 
 
-def zerollm(*args, env=None, check=True):
-    if args and args[0] == "run" and FAST[0] not in args:
+def zerollm(*args, env=None, check=True, fast=True):
+    """The CLI; `run` gets FAST's small world and few steps unless given them, or `fast=False`."""
+    if fast and args and args[0] == "run" and FAST[0] not in args:
         args = (*args, *FAST)
     proc = subprocess.run([ZEROLLM, *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=900)
     if check and proc.returncode != 0:
@@ -126,6 +127,40 @@ def test_first_run_writes_manifests_and_mlflow_tree(workdir):
     assert mv.tags["gate"] == "passed" and mv.run_id == st["evaluate"]["mlflow_run_id"]
     eval_arts = {a.path for a in client.list_artifacts(mv.run_id)}
     assert {"eval_table.md", "eval_chart.png", "eval_table.json", "release"} <= eval_arts
+
+
+def test_first_run_report_shows_every_section_in_a_browser(workdir):
+    from mlflow.tracking import MlflowClient
+
+    from tests.browser import broken_images, chromium, console_errors
+    from zerollm.report.render import _cell
+
+    rec = json.loads((workdir / "runs" / "latest.json").read_text())
+    html = Path(rec["report"])
+    assert html == workdir.resolve() / "reports" / rec["run_id"] / "report.html"
+    st = status(workdir)
+    rows = json.loads((Path(st["evaluate"]["dir"]) / "eval_table.json").read_text())
+    acc = next(r["value"] for r in rows if r["model"] == "rlhf" and r["task"] == "qa_mc" and r["metric"] == "acc")
+    q8 = next(r for r in st["quantize"]["metrics"] if r.startswith("q8_0") and r.endswith("size_mb"))
+    numbers = [st["collect"]["metrics"]["docs_in"], int(st["tokenizer"]["metrics"]["vocab_size"]),
+               int(st["pretrain"]["metrics"]["steps"]), acc, st["quantize"]["metrics"][q8]]
+    client = MlflowClient(f"sqlite:///{workdir.resolve() / 'mlflow.db'}")
+    assert "report/report.html" in {a.path for a in client.list_artifacts(rec["mlflow_run_id"], "report")}
+
+    with chromium() as page:
+        page.get(html.as_uri())
+        ids = page.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id)")
+        assert ids == ["run", "data", "tokenizer", "training", "taught", "quantization", "links"]
+        body = page.find_element("tag name", "body").text
+        for n in numbers:
+            assert _cell(n) in body, n
+        assert "Not in this run" not in body and "could not be drawn" not in body
+        assert "It passed." in body and "gguf:Q8_0" in body
+        assert page.execute_script("return document.images.length") >= 5  # funnel, curves, eval, quant, ...
+        assert broken_images(page) == [] and console_errors(page) == []
+        (REPO / "test-artifacts").mkdir(exist_ok=True)
+        page.set_window_size(1280, min(page.execute_script("return document.body.scrollHeight") + 50, 16000))
+        page.save_screenshot(str(REPO / "test-artifacts" / "report-tiny.png"))
 
 
 def test_second_run_is_all_cache_hits(workdir):

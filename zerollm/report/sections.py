@@ -135,6 +135,9 @@ def funnel_section(view: RunView) -> Section:
         sec.add(Para(f"{start:,} records in, {train:,} documents trained on ({val:,} held out for validation): "
                      f"{train / start:.0%} of what was collected." if start else "No records were collected."))
     sec.add(Image("funnel.png", charts.funnel(steps), "data funnel: documents left after each step"))
+    sec.add(Table(["stage", "documents in", "documents out", "dropped", "share dropped"],
+                  [[x.stage, x.docs_in, x.docs_out, x.docs_in - x.docs_out, f"{x.share:.1%}"] for x in losses],
+                  "Documents per stage"))
     if table:
         sec.add(Table(["stage", "step", "reason", "documents", "share of stage input", "config key that tunes it"],
                       table, "Each loss by reason"))
