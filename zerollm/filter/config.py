@@ -84,7 +84,8 @@ PRESETS: dict[str, dict] = {
         "fineweb_quality": {"params": {"line_punct_thr": 0.0, "short_line_thr": 0.95, "char_duplicates_ratio": 0.1,
                                        "new_line_ratio": 1.0}},
     },
-    "off": {"enabled": False},
+    "off": {step: {"enabled": False} for step in ("langid", "gopher_repetition", "gopher_quality", "c4_quality",
+                                                  "fineweb_quality")},
 }
 
 
@@ -114,6 +115,8 @@ class FilterConfig(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset") is False:  # YAML reads a bare `off` as false
+            data = {**data, "preset": "off"}
         if isinstance(data, dict) and data.get("preset", "web") in PRESETS:
             return _under(PRESETS[data.get("preset", "web")], data)
         return data  # an unknown preset: the field's own check names the allowed ones
