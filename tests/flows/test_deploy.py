@@ -2,6 +2,7 @@
 `zerollm worker` executing it."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -68,7 +69,11 @@ def test_deploy_trigger_and_worker_run(tmp_path):
                     await asyncio.sleep(2)
                 tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[fr.id])),
                                                     sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=50)
-                return fr, tasks
+                from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+                arts = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[fr.id])))
+                return fr, tasks, arts
 
         worker = {}
 
@@ -81,7 +86,7 @@ def test_deploy_trigger_and_worker_run(tmp_path):
 
         try:
             with temporary_settings(updates={PREFECT_API_URL: api}):  # settings are read once per process
-                fr, tasks = asyncio.run(trigger_and_wait(start_worker))
+                fr, tasks, arts = asyncio.run(trigger_and_wait(start_worker))
         finally:
             if "proc" in worker:
                 worker["proc"].terminate()
@@ -90,4 +95,7 @@ def test_deploy_trigger_and_worker_run(tmp_path):
         assert fr.state.is_completed(), f"{fr.state}\n{log}"
         assert fr.name.startswith("deployed ")
         assert sorted(t.name.split(" ")[0] for t in tasks) == sorted(["collect", "filter", "dedup"]), log
-        assert (tmp_path / "w" / "runs" / "latest.json").is_file()
+        rec = json.loads((tmp_path / "w" / "runs" / "latest.json").read_text())
+        report = next(a for a in arts if a.key == "zerollm-report")
+        assert Path(rec["report"]).as_uri() in report.data and Path(rec["report"]).is_file()
+        assert rec["prefect"]["flow_run_url"] == f"{api.removesuffix('/api')}/runs/flow-run/{fr.id}"

@@ -14,6 +14,7 @@ from zerollm import drops
 from zerollm.report import charts
 from zerollm.report.blocks import Code, Image, Links, Para, Section, Table, Tokens, Warn
 from zerollm.report.view import RunView, StageView
+from zerollm.stage import STAGE_NAMES
 
 EXAMPLES_PER_REASON = 2
 SNIPPET = 240
@@ -38,7 +39,8 @@ def _not_run(sec: Section, view: RunView, names: list[str]) -> Section:
         why = {"failed": "failed", "not run": "did not run"}
         parts = [f"{n} {why.get(view.stage(n).status, 'has no output')}" for n in missing]
         until = view.record.get("until")
-        tail = f" (this run stopped after {until})" if until else ""
+        beyond = until and any(STAGE_NAMES.index(n) > STAGE_NAMES.index(until) for n in missing)
+        tail = f" (this run stopped after {until})" if beyond else ""
         sec.add(Warn("Not in this run: " + "; ".join(parts) + tail + "."))
     return sec
 
