@@ -1,4 +1,4 @@
-"""`zerollm run | status | stages | chat | serve | ui`."""
+"""`zerollm run | resume | status | report | compare | stages | chat | serve | ui | deploy | worker`."""
 
 from __future__ import annotations
 
@@ -157,8 +157,8 @@ def _say_report(reports: list) -> None:
     """The report's path, and one line per stage that lost more than half of its input."""
     for rep in reports:
         for line in rep.warnings:
-            err.print(f"[yellow]{line}[/]", soft_wrap=True)
-        console.print(f"  report: {rep.html}", soft_wrap=True)
+            err.print(line, style="yellow", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"  report: {rep.html}", soft_wrap=True, markup=False, highlight=False)
 
 
 def _reap_children(timeout: float = 3.0) -> None:

@@ -1,6 +1,6 @@
 """The chat page of `zerollm serve`, in headless Chromium: a question typed into the box gets an answer
 streamed from the OpenAI-compatible endpoint; the header names the model and its quant type; reset
-clears the conversation."""
+clears the conversation, which otherwise survives a reload."""
 
 import os
 import subprocess
@@ -46,7 +46,12 @@ def test_chat_page_streams_an_answer(released, tmp_path):
             assert console_errors(page) == []
             (REPO / "test-artifacts").mkdir(exist_ok=True)
             page.save_screenshot(str(REPO / "test-artifacts" / "chat-page.png"))
+            page.refresh()  # the conversation is kept in the browser until Reset
+            WebDriverWait(page, 30).until(lambda p: len(p.find_elements(By.CSS_SELECTOR, ".msg")) == 2)
             page.find_element(By.ID, "reset").click()
+            assert page.find_elements(By.CSS_SELECTOR, ".msg") == []
+            page.refresh()
+            WebDriverWait(page, 30).until(lambda p: " · Q8_0 · " in p.find_element(By.ID, "model").text)
             assert page.find_elements(By.CSS_SELECTOR, ".msg") == []
     finally:
         proc.terminate()

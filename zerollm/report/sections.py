@@ -13,7 +13,7 @@ import yaml
 from zerollm import drops
 from zerollm.report import charts
 from zerollm.report.blocks import Code, Image, Links, Para, Section, Table, Tokens, Warn
-from zerollm.report.view import RunView, StageView
+from zerollm.report.view import RunView
 from zerollm.stage import STAGE_NAMES
 
 EXAMPLES_PER_REASON = 2
@@ -235,8 +235,6 @@ def curves_section(view: RunView) -> Section:
         if view.stage(stage).done:
             table.append([stage, m.get("steps"), m.get("train_loss", m.get("loss")), m.get("val_loss"),
                           m.get("val_bpb"), m.get("reward_mean"), m.get("resumed_from_step")])
-        elif view.stage(stage).done is False and rows:
-            pass
     if panels:
         sec.add(Image("curves.png", charts.curves(panels), "training curves"))
     if table:
