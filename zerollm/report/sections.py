@@ -192,8 +192,12 @@ def tokenizer_section(view: RunView) -> Section:
     sample = sample[:160]
     pieces = [sp.id_to_piece(i).replace("▁", " ") for i in sp.encode(sample)]
     sec.add(Tokens(pieces, f"A held-out text token by token ({len(pieces)} tokens for {len(sample)} characters):"))
-    zh = by_lang["zh"][0][:60] if by_lang["zh"] else FIXED["zh"]
-    sec.add(Tokens([sp.id_to_piece(i).replace("▁", " ") for i in sp.encode(zh)], "Chinese, token by token:"))
+    other = "en" if _is_zh(sample) else "zh"  # the other language, token by token
+    text = by_lang[other][0][:80] if by_lang[other] else FIXED[other]
+    name = {"en": "English", "zh": "Chinese"}[other]
+    sec.add(Tokens([sp.id_to_piece(i).replace("▁", " ") for i in sp.encode(text)], f"{name}, token by token"
+                   + ("" if by_lang[other] else f" (no {name} in this run's data: pieces like <0xE8> are raw "
+                      "bytes, the tokenizer's fallback for what it never saw)") + ":"))
     return sec
 
 
