@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import REPO
 from zerollm.cache import verify
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
 ARGS = ["--config", "configs/tiny.yaml", "--until", "pretrain",
         "--set", "collect.sources=[{type: synthetic, language: en, seed: 0, target_mb: 0.5}]",
         "--set", "tokenizer.vocab_size=1024", "--set", "pretrain.max_steps=6", "--set", "pretrain.eval_every=3",

@@ -17,7 +17,7 @@ from tests.conftest import REPO
 from zerollm.cache import verify
 from zerollm.stage import STAGE_NAMES
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
 ARGS = ["--config", "configs/tiny.yaml",
         "--set", "collect.sources=[{type: synthetic, language: en, seed: 0, target_mb: 0.5}]",
         "--set", "tokenizer.vocab_size=1024",

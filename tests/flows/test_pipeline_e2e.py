@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
 ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
 STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain", "sft", "rlhf", "quantize", "evaluate"]
 # a smaller world than tiny.yaml's 3 MB, and a few real steps of each training stage (the tiny recipe
@@ -198,15 +198,16 @@ def test_changed_dedup_threshold_reruns_dedup_only_downstream(workdir):
 
 
 def test_changed_pretrain_setting_reruns_pretrain_and_what_follows(workdir):
-    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--set", "pretrain.lr=0.0025")
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--until", "sft",
+            "--set", "pretrain.lr=0.0025")
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:4])
-    assert not any(st[s]["cache_hit"] for s in STAGES[4:])
+    assert not st["pretrain"]["cache_hit"] and not st["sft"]["cache_hit"]
 
 
 def test_kill_9_during_sft_resumes_from_checkpoint(workdir):
     args = ["run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--until", "sft", *FAST,
-            "--set", "sft.max_steps=40"]  # after FAST: the later --set wins
+            "--set", "sft.max_steps=16"]  # after FAST: the later --set wins
     root = workdir / "stages" / "sft"
     ckpts = kill_9_once(args, root, "*.work/checkpoint-*/trainer_state.json", "sft wrote a checkpoint")
     first = min(int(c.parent.name.split("-")[1]) for c in ckpts)
@@ -214,13 +215,13 @@ def test_kill_9_during_sft_resumes_from_checkpoint(workdir):
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:5]), "every stage up to pretrain is reused"
     m = st["sft"]["metrics"]
-    assert m["resumed_from_step"] >= first and m["steps"] == 40
+    assert m["resumed_from_step"] >= first and m["steps"] == 16
     assert not list(root.glob("*.work")), "scratch checkpoints are removed once the stage is committed"
 
 
 def test_other_rlhf_method_reruns_rlhf_only(workdir):
-    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), *FAST, "--set", "sft.max_steps=40",
-            "--set", "rlhf.method=grpo")
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--until", "rlhf", *FAST,
+            "--set", "sft.max_steps=16", "--set", "rlhf.method=grpo")
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:6]) and not st["rlhf"]["cache_hit"]
     assert "reward_mean" in st["rlhf"]["metrics"] and "qa_exact_match" in st["rlhf"]["metrics"]

@@ -50,9 +50,9 @@ def test_pipeline_against_prefect_and_mlflow_servers(tmp_path):
         latest = max(flow_runs, key=lambda fr: fr.start_time)
         states = {t.name.split(" ")[0]: t.state.name for t in task_runs if t.flow_run_id == latest.id}
         assert states == {s: "Cached" for s in STAGES}
-        # one artifact per stage and run: the metrics table and a link to the stage's MLflow run
+        # one artifact per stage and run (the metrics table and a link to the stage's MLflow run), and the report
         latest_arts = [a for a in artifacts if a.flow_run_id == latest.id]
-        assert sorted(a.key for a in latest_arts) == sorted(f"zerollm-{s}" for s in STAGES)
+        assert sorted(a.key for a in latest_arts) == sorted([f"zerollm-{s}" for s in STAGES] + ["zerollm-report"])
         dedup_art = next(a for a in latest_arts if a.key == "zerollm-dedup")
         assert "| docs_out |" in dedup_art.data and f"[MLflow run]({mlflow_uri}/#/experiments/" in dedup_art.data
 

@@ -12,7 +12,7 @@ from tests.conftest import REPO
 from tests.flows.test_pipeline_e2e import status, zerollm
 from zerollm.report.render import _cell
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
 SECTIONS = ["run", "data", "tokenizer", "training", "taught", "quantization", "links"]
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -20,7 +20,7 @@ ARTIFACTS = REPO / "test-artifacts"
 def test_report_of_a_run_stopped_after_the_tokenizer(tmp_path):
     w = tmp_path / "w"
     zerollm("run", "--config", "configs/tiny-zh.yaml", "--workdir", str(w), "--until", "tokenizer",
-            "--set", "collect.sources=[{type: synthetic, language: zh, seed: 0, target_mb: 0.4}]",
+            "--set", "collect.sources=[{type: synthetic, language: zh, seed: 0, target_mb: 0.3}]",
             "--set", "tokenizer.vocab_size=2048", fast=False)
     rec = json.loads((w / "runs" / "latest.json").read_text())
     written = Path(rec["report"])

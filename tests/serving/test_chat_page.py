@@ -20,6 +20,9 @@ def test_chat_page_streams_an_answer(released, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from zerollm.serving import resolve
+
+    qtype = resolve("latest", released["work"]).stem.removeprefix("model-")  # the served file: model-<TYPE>.gguf
     port = free_port()
     log = tmp_path / "serve.log"
     with open(log, "w") as out:
@@ -34,7 +37,7 @@ def test_chat_page_streams_an_answer(released, tmp_path):
         assert "http://" not in page_html.replace(base, "") and "https://" not in page_html  # nothing from a CDN
         with chromium(1000, 800) as page:
             page.get(f"{base}/")
-            WebDriverWait(page, 30).until(lambda p: " · Q8_0 · " in p.find_element(By.ID, "model").text)
+            WebDriverWait(page, 30).until(lambda p: f" · {qtype} · " in p.find_element(By.ID, "model").text)
             page.find_element(By.ID, "prompt").send_keys("In which town does Olive live?")
             page.find_element(By.ID, "send").click()
             WebDriverWait(page, 120).until(
@@ -51,7 +54,7 @@ def test_chat_page_streams_an_answer(released, tmp_path):
             page.find_element(By.ID, "reset").click()
             assert page.find_elements(By.CSS_SELECTOR, ".msg") == []
             page.refresh()
-            WebDriverWait(page, 30).until(lambda p: " · Q8_0 · " in p.find_element(By.ID, "model").text)
+            WebDriverWait(page, 30).until(lambda p: f" · {qtype} · " in p.find_element(By.ID, "model").text)
             assert page.find_elements(By.CSS_SELECTOR, ".msg") == []
     finally:
         proc.terminate()
