@@ -70,23 +70,3 @@ def released(chat_base):
     outs = run_pipeline(tiny_config(*tracked(work)), work)
     return {"work": work, **{o.stage: Path(o.dir) for o in outs}}
 
-
-@pytest.fixture(scope="session")
-def _session_prefect(tmp_path_factory):
-    from tests.flows.servers import prefect_server
-
-    with prefect_server(tmp_path_factory.mktemp("prefect-session")) as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def session_prefect(_session_prefect):
-    """`zerollm run` in the using module reports to one real Prefect server started once for the test
-    session, instead of starting (and stopping) a temporary server per run, ~5 s each."""
-    old = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = _session_prefect
-    yield _session_prefect
-    if old is None:
-        os.environ.pop("PREFECT_API_URL", None)
-    else:
-        os.environ["PREFECT_API_URL"] = old

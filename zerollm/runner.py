@@ -200,7 +200,7 @@ class RunRecord:
         runs.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.data, indent=2, default=str)
         for name in (f"{self.id}.json", "latest.json"):
-            tmp = runs / f".{name}.part"
+            tmp = runs / f".{name}.{os.getpid()}.part"  # per process: two runs may save at once
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(runs / name)
 
@@ -251,7 +251,7 @@ def _write_record(workdir: Path, rec: dict) -> None:
     if latest and latest.get("run_id") == rec["run_id"]:
         names.append("latest.json")
     for name in names:
-        tmp = runs / f".{name}.part"
+        tmp = runs / f".{name}.{os.getpid()}.part"  # per process: two runs may save at once
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(runs / name)
 

@@ -27,7 +27,6 @@ def test_preset_fills_defaults_and_explicit_settings_win():
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("session_prefect")
 def test_web_rules_drop_technical_docs_with_a_warning_and_docs_keeps_them(tmp_path):
     corpus = tmp_path / "numpy_docs.jsonl"
     n = write_corpus(corpus)

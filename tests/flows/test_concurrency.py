@@ -9,10 +9,12 @@ import pytest
 from tests.conftest import REPO
 from zerollm.cache import verify
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
+pytestmark = pytest.mark.slow
 ARGS = ["--config", "configs/tiny.yaml", "--until", "pretrain",
         "--set", "collect.sources=[{type: synthetic, language: en, seed: 0, target_mb: 0.5}]",
-        "--set", "tokenizer.vocab_size=1024", "--set", "pretrain.max_steps=6", "--set", "pretrain.eval_every=3",
+        "--set", "tokenizer.vocab_size=1024", "--set", "pretrain.max_steps=6",
+        "--set", "pretrain.shape={n_layer: 2, d_model: 64, n_head: 4, ffn_dim: 128}", "--set", "pretrain.seq_len=128",
+        "--set", "pretrain.micro_batch=8", "--set", "pretrain.batch_tokens=1024", "--set", "pretrain.eval_every=3",
         "--set", "pretrain.checkpoint_every=3", "--set", "tracking.enabled=false"]
 
 

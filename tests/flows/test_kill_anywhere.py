@@ -17,10 +17,13 @@ from tests.conftest import REPO
 from zerollm.cache import verify
 from zerollm.stage import STAGE_NAMES
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
+pytestmark = pytest.mark.slow
 ARGS = ["--config", "configs/tiny.yaml",
         "--set", "collect.sources=[{type: synthetic, language: en, seed: 0, target_mb: 0.5}]",
         "--set", "tokenizer.vocab_size=1024",
+        "--set", "pretrain.shape={n_layer: 2, d_model: 64, n_head: 4, ffn_dim: 128}", "--set", "pretrain.seq_len=128",
+        "--set", "pretrain.micro_batch=8", "--set", "pretrain.batch_tokens=1024", "--set", "sft.max_length=128",
+        "--set", "rlhf.max_length=128",
         "--set", "pretrain.max_steps=12", "--set", "pretrain.eval_every=6", "--set", "pretrain.checkpoint_every=3",
         "--set", "sft.max_steps=4", "--set", "sft.checkpoint_every=2",
         "--set", "rlhf.max_steps=2", "--set", "rlhf.checkpoint_every=1", "--set", "rlhf.onpolicy.enabled=false",

@@ -17,13 +17,15 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
+pytestmark = pytest.mark.slow
 ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
 STAGES = ["collect", "filter", "dedup", "tokenizer", "pretrain", "sft", "rlhf", "quantize", "evaluate"]
 # a smaller world than tiny.yaml's 3 MB, and a few real steps of each training stage (the tiny recipe
 # trains for minutes): these tests are about the pipeline's plumbing, not about the model
 SMALL = ["--set=collect.sources=[{type: synthetic, language: en, seed: 0, target_mb: 0.5}]",
-         "--set=tokenizer.vocab_size=1024"]
+         "--set=tokenizer.vocab_size=1024", "--set=pretrain.shape={n_layer: 2, d_model: 64, n_head: 4, ffn_dim: 128}",
+         "--set=pretrain.seq_len=128", "--set=pretrain.micro_batch=8", "--set=pretrain.batch_tokens=1024",
+         "--set=pretrain.lr=3e-3", "--set=sft.max_length=128", "--set=rlhf.max_length=128"]
 FAST = [*SMALL, *(f"--set={s}" for s in (
     "pretrain.max_steps=6", "pretrain.warmup_steps=2", "pretrain.eval_every=3", "pretrain.checkpoint_every=3",
     "pretrain.log_every=1", "pretrain.samples=1", "pretrain.probe={enabled: true, max_items: 16}",
@@ -90,8 +92,8 @@ def test_first_run_writes_manifests_and_mlflow_tree(workdir):
         assert manifest["key"] == s["key"] and manifest["mlflow_run_id"] == s["mlflow_run_id"]
     assert st["collect"]["metrics"]["docs_out"] > 300
     pre = st["pretrain"]
-    # six steps only learn a little: below the loss of a uniform guess over the 1,024-token vocabulary
-    assert pre["metrics"]["steps"] == 6 and pre["metrics"]["val_loss"] < math.log(1024) - 0.5
+    # six steps of a very small model only learn a little: below a uniform guess over the 1,024-token vocabulary
+    assert pre["metrics"]["steps"] == 6 and pre["metrics"]["val_loss"] < math.log(1024) - 0.2
     manifest = json.loads((Path(pre["dir"]) / "MANIFEST.json").read_text())
     assert {"model/model.safetensors", "model/config.json", "model/tokenizer.json", "loss_curve.png"} <= set(
         manifest["files"])
@@ -198,8 +200,8 @@ def test_changed_dedup_threshold_reruns_dedup_only_downstream(workdir):
 
 
 def test_changed_pretrain_setting_reruns_pretrain_and_what_follows(workdir):
-    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--until", "sft",
-            "--set", "pretrain.lr=0.0025")
+    zerollm("run", "--config", "configs/tiny.yaml", "--workdir", str(workdir), "--until", "sft", *FAST,
+            "--set", "pretrain.lr=0.0025")  # after FAST: the later --set wins
     st = status(workdir)
     assert all(st[s]["cache_hit"] for s in STAGES[:4])
     assert not st["pretrain"]["cache_hit"] and not st["sft"]["cache_hit"]

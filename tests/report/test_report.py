@@ -12,7 +12,7 @@ from tests.conftest import REPO
 from tests.flows.test_pipeline_e2e import status, zerollm
 from zerollm.report.render import _cell
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("session_prefect")]
+pytestmark = pytest.mark.slow
 SECTIONS = ["run", "data", "tokenizer", "training", "taught", "quantization", "links"]
 ARTIFACTS = REPO / "test-artifacts"
 
