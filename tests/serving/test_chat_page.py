@@ -3,14 +3,13 @@ streamed from the OpenAI-compatible endpoint; the header names the model and its
 clears the conversation, which otherwise survives a reload."""
 
 import os
-import subprocess
 import urllib.request
 
 import pytest
 
 from tests.browser import chromium, console_errors
 from tests.conftest import REPO
-from tests.flows.servers import free_port, wait_http
+from tests.flows.servers import free_port, server
 from tests.serving.test_serving import ZEROLLM
 
 pytestmark = pytest.mark.slow
@@ -24,14 +23,9 @@ def test_chat_page_streams_an_answer(released, tmp_path):
 
     qtype = resolve("latest", released["work"]).stem.removeprefix("model-")  # the served file: model-<TYPE>.gguf
     port = free_port()
-    log = tmp_path / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([ZEROLLM, "serve", "--workdir", str(released["work"]), "--model", "latest",
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                                env={**os.environ})
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/chat/info", 120, proc, log)
+    cmd = [ZEROLLM, "serve", "--workdir", str(released["work"]), "--model", "latest", "--port", str(port)]
+    with server(cmd, f"{base}/chat/info", tmp_path / "serve.log", dict(os.environ)):
         with urllib.request.urlopen(f"{base}/", timeout=10) as r:
             page_html = r.read().decode()
         assert "http://" not in page_html.replace(base, "") and "https://" not in page_html  # nothing from a CDN
@@ -56,6 +50,3 @@ def test_chat_page_streams_an_answer(released, tmp_path):
             page.refresh()
             WebDriverWait(page, 30).until(lambda p: f" · {qtype} · " in p.find_element(By.ID, "model").text)
             assert page.find_elements(By.CSS_SELECTOR, ".msg") == []
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
