@@ -28,6 +28,8 @@ def test_tiny_recipes_are_the_cpu_default(name):
     assert p.shape.n_layer * p.shape.d_model ** 2 <= 1.0e6 and p.device == "auto"
     assert p.batch_tokens * p.max_steps <= 4.2e6  # ~7 minutes on 2 cores (docs/benchmarks.md)
     assert cfg.rlhf.method == "dpo" and cfg.sft.lora.enabled is False
+    # `zerollm status` shows what each model stage taught (qa_exact_match, qa_mc_accuracy)
+    assert cfg.pretrain.probe.enabled and cfg.sft.probe.enabled and cfg.rlhf.probe.enabled
 
 
 def test_gpu_recipe_takes_chat_data_from_the_hub():

@@ -15,7 +15,8 @@ ARGS = ["--config", "configs/tiny.yaml", "--until", "pretrain",
         "--set", "tokenizer.vocab_size=1024", "--set", "pretrain.max_steps=6",
         "--set", "pretrain.shape={n_layer: 2, d_model: 64, n_head: 4, ffn_dim: 128}", "--set", "pretrain.seq_len=128",
         "--set", "pretrain.micro_batch=8", "--set", "pretrain.batch_tokens=1024", "--set", "pretrain.eval_every=3",
-        "--set", "pretrain.checkpoint_every=3", "--set", "tracking.enabled=false"]
+        "--set", "pretrain.checkpoint_every=3", "--set", "pretrain.probe.enabled=false",
+        "--set", "tracking.enabled=false"]
 
 
 def test_two_processes_on_one_workdir(tmp_path):

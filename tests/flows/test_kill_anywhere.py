@@ -29,7 +29,8 @@ ARGS = ["--config", "configs/tiny.yaml",
         "--set", "rlhf.max_steps=2", "--set", "rlhf.checkpoint_every=1", "--set", "rlhf.onpolicy.enabled=false",
         "--set", "quantize.types=[Q8_0]", "--set", "quantize.parity_docs=4", "--set", "quantize.speed_tokens=8",
         "--set", "evaluate.models=[rlhf]", "--set", "evaluate.max_items=8", "--set", "evaluate.ppl_docs=4",
-        "--set", "evaluate.max_new_tokens=8", "--set", "tracking.enabled=false"]
+        "--set", "evaluate.max_new_tokens=8", "--set", "tracking.enabled=false",
+        *(a for s in ("pretrain", "sft", "rlhf") for a in ("--set", f"{s}.probe.enabled=false"))]
 # Stages whose output is a pure function of their inputs: their data must be identical after any number
 # of kills (datatrove's logs/ hold timings, and gzip headers a time stamp, so content is compared).
 # Training stages resume from checkpoints, but a resumed run replays steps with other thread
