@@ -63,12 +63,12 @@ def main() -> None:
         f"dedup.workers={args.workers}"])
     outs = {o.stage: o for o in run_pipeline(cfg, Path(args.workdir), until="dedup")}
     d = outs["dedup"]
-    collect_dir = Path(outs["collect"].dir)
+    collect_dir = Path(args.workdir) / outs["collect"].dir
     truth = read_jsonl(collect_dir / "truth" / "synthetic.jsonl")
     all_ids = {x["id"] for x in read_docs(collect_dir / "datasets" / "pretrain")}
-    kept = {x["id"] for x in read_docs(Path(d.dir) / "shards")}
-    removed = read_jsonl(Path(d.dir) / "removed_ids.jsonl")
-    manifest = json.loads((Path(d.dir) / "MANIFEST.json").read_text())
+    kept = {x["id"] for x in read_docs(Path(args.workdir) / d.dir / "shards")}
+    removed = read_jsonl(Path(args.workdir) / d.dir / "removed_ids.jsonl")
+    manifest = json.loads((Path(args.workdir) / d.dir / "MANIFEST.json").read_text())
     seconds = manifest["seconds"]
     result = {
         "docs": len(all_ids), "seconds": seconds, "docs_per_s": round(len(all_ids) / seconds, 1),

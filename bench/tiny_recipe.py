@@ -26,7 +26,9 @@ sys.path.insert(0, str(REPO))
 
 from bench.report import machine, put_section  # noqa: E402
 
-MODEL_STAGES = ("pretrain", "sft", "rlhf")
+from zerollm.registry import STAGES  # noqa: E402
+
+MODEL_STAGES = STAGES.model_stages
 
 
 def main() -> None:

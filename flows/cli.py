@@ -1,4 +1,4 @@
-"""`zerollm run | resume | status | report | compare | stages | chat | serve | ui | deploy | worker`."""
+"""`zerollm run | plan | resume | status | report | compare | stages | chat | serve | ui | deploy | worker`."""
 
 from __future__ import annotations
 
@@ -50,12 +50,44 @@ def run(
 
 
 @app.command()
+def plan(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default: built-in defaults)."),
+    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w", help="Where stages, runs and tracking live."),
+    set_: List[str] = typer.Option([], "--set", help="Override a field: a.b=VALUE (VALUE parsed as YAML)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
+    force: List[str] = typer.Option([], "--force", help="Rerun this stage even if cached (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"stages": [{stage, key, action, reasons}, ...]}.'),
+):
+    """What `run` would do, without running anything: each stage's key, reuse or run, and why."""
+    from zerollm.config import ConfigError
+    from zerollm.runner import plan as make_plan
+
+    cfg = _load(config, set_)
+    try:
+        plans = make_plan(cfg, workdir, until, tuple(force))
+    except (ConfigError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2)
+    if as_json:
+        print(json.dumps({"workdir": str(workdir.resolve()), "stages": [p.to_json() for p in plans]}, indent=2,
+                         ensure_ascii=False))
+        return
+    table = Table(title=f"plan for {workdir}")
+    for col in ("stage", "key", "action", "why"):
+        table.add_column(col)
+    for p in plans:
+        table.add_row(p.stage, p.key, "[green]reuse[/]" if p.action == "reuse" else "[cyan]run[/]",
+                      "\n".join(p.reasons) or "-")
+    console.print(table)
+
+
+@app.command()
 def resume(workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w")):
     """Rerun the latest failed run with its own config: finished stages are cache hits, so it goes on
     from the stage that failed (pretrain, sft and rlhf from their last checkpoint)."""
     from zerollm.config import ConfigError, format_validation_error
     from zerollm.pipeline_config import PipelineConfig
-    from zerollm.runner import latest_failed_run, latest_run, mark_stale_runs, run_records
+    from zerollm.records import latest_failed_run, latest_run, mark_stale_runs, run_records
     from zerollm.tracking import Tracker
 
     recs = run_records(workdir)
@@ -79,13 +111,20 @@ def resume(workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"
 
 
 def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_from: Optional[str] = None) -> None:
-    from zerollm.runner import new_run_id
-    from zerollm.stage import STAGE_NAMES
+    from zerollm.config import ConfigError
+    from zerollm.records import new_run_id
+    from zerollm.runner import plan as make_plan
 
+    names = type(cfg).registry.names
     for name in ([until] if until else []) + list(force):
-        if name not in STAGE_NAMES:
-            print(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}", file=sys.stderr)
+        if name not in names:
+            print(f"unknown stage {name!r}; stages: {', '.join(names)}", file=sys.stderr)
             raise typer.Exit(2)
+    try:  # checked before Prefect starts: a run that must fail fails in seconds (the flow plans again)
+        make_plan(cfg, workdir, until, tuple(force))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(2)
     workdir.mkdir(parents=True, exist_ok=True)
     env.prepare(workdir)
     from flows import pipeline as pipeline_mod
@@ -116,17 +155,21 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
             reports.append(payload)
         elif event == "start":
             status.update(f"[bold]{payload.stage}[/] running… (key {payload.key[:8]})")
+            if payload.action == "run":
+                console.print(f"  [cyan]run[/]    {payload.stage:<10} because " + "; ".join(payload.reasons),
+                              soft_wrap=True, highlight=False)
         elif event == "done":
             o = payload
-            tag = "[green]cached[/]" if o.cache_hit else "[cyan]ran[/]"
+            tag = "[green]cached[/]" if o.cache_hit else "[cyan]ran[/]   "
             shown = ", ".join(f"{k}={_fmt(v)}" for k, v in _headline(o.metrics)[:4])
-            console.print(f"  {tag} {o.stage:<10} {o.seconds:7.1f}s  {shown}")
+            built = f" (built by run {o.built_by_run} in {o.built_seconds or 0:.0f}s)" if o.cache_hit else ""
+            console.print(f"  {tag} {o.stage:<10} {o.seconds:7.1f}s  {shown}{built}", soft_wrap=True)
 
     pipeline_mod.listeners.append(on_event)
     code = 0
     try:
-        pipeline_mod.pipeline(cfg.model_dump(mode="json"), str(workdir.resolve()), until, list(force),
-                              run_id=run_id, resumed_from=resumed_from)
+        pipeline_mod.pipeline(cfg, str(workdir.resolve()), until, list(force), run_id=run_id,
+                              resumed_from=resumed_from)
     except BaseException as exc:  # noqa: BLE001 — every way out gets one line and a non-zero exit
         status.stop()
         sig = stopping.get("signal")
@@ -218,13 +261,14 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print {\"stages\": [...]} as JSON."),
 ):
     """Per stage of the latest run: key, cache hit, seconds, metrics, output dir, MLflow run."""
-    from zerollm.runner import latest_run
+    from zerollm.records import latest_run, stage_path
 
     rec = latest_run(workdir)
     if rec is None:
         err.print(f"no runs in {workdir} yet: zerollm run --workdir {workdir}")
         raise typer.Exit(1)
-    stages = [{k: s.get(k) for k in ("stage", "key", "cache_hit", "seconds", "metrics", "dir", "mlflow_run_id")}
+    keys = ("stage", "key", "cache_hit", "seconds", "metrics", "dir", "mlflow_run_id", "built_by_run", "built_seconds")
+    stages = [{**{k: s.get(k) for k in keys}, "dir": str(stage_path(workdir.resolve(), s["dir"]))}
               for s in rec["stages"]]
     if as_json:
         print(json.dumps({"run_id": rec["run_id"], "status": rec["status"], "stages": stages}, indent=2))
@@ -311,13 +355,14 @@ def compare(
 @app.command()
 def stages():
     """The stages in order, with what each reads and writes."""
-    from zerollm.stage import STAGES
+    from zerollm.registry import STAGES
 
     table = Table()
-    for col in ("stage", "inputs", "reads", "writes"):
+    for col in ("stage", "inputs", "model", "reads", "writes"):
         table.add_column(col)
-    for s in STAGES:
-        table.add_row(s.name, ", ".join(s.inputs) or "-", s.reads, s.writes)
+    for s in STAGES.stages:
+        table.add_row(s.name, ", ".join(STAGES.inputs(s.name)) or "-", "yes" if s.produces_model else "",
+                      s.reads, s.writes)
     console.print(table)
 
 

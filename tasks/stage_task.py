@@ -1,69 +1,92 @@
-"""The Prefect task that wraps any engine stage.
+"""Each engine stage as a Prefect task: the engine decides reuse or run, Prefect shows it.
 
-Its cache key is the engine's stage key, so Prefect shows a stage as Cached exactly when the
-engine would reuse it; the flow sets `refresh_cache` when the manifest on disk does not verify
-(Prefect never looks at the files itself).
+The runner (`zerollm.runner`) makes the cache decision; this executor wraps the call in a task named
+after the stage, marks a reused stage `Cached` and adds a summary artifact per stage. Prefect's own
+result cache is not used: it does not look at files on disk (prefect #8637, #17137), and a second
+cache would be a second place that decides.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed
 
-from zerollm import runner
-from zerollm.pipeline_config import PipelineConfig
-from zerollm.stage import get_stage
-from zerollm.tracking import Tracker
-
-
-def _cache_key(context, parameters) -> str:
-    plan = parameters["plan"]
-    return f"zerollm-{plan['stage']}-{plan['key']}"
+from zerollm.runner import StageOutcome, StagePlan
 
 
-@task(cache_key_fn=_cache_key, persist_result=True, cache_expiration=None,
-      result_serializer="json")  # results are plain dicts; never unpickle files from a shared workdir
-def run_stage(plan: dict, config: dict, workdir: str, parent_run_id: str | None) -> dict:
-    cfg = PipelineConfig.model_validate(config)
-    tracker = Tracker(cfg.tracking, Path(workdir))
-    outcome = runner.execute(runner.StagePlan(**plan), cfg, Path(workdir), tracker, parent_run_id)
-    publish(outcome, tracker)
-    return asdict(outcome)
+@task(cache_policy=NO_CACHE, persist_result=False)
+def run_stage(stage: str, key: str, call: Callable[[], StageOutcome], table: str | None, workdir: str):
+    outcome = call()
+    publish(outcome, table, Path(workdir))
+    if outcome.cache_hit:  # the engine reused it: show it as Prefect shows its own cache hits
+        return Completed(name="Cached", data=outcome, message=f"reused {outcome.dir}")
+    return outcome
 
 
-def stage_task(plan: runner.StagePlan, workdir: Path, cache_ok: bool):
-    """`run_stage` named after its stage, storing results in the workdir."""
-    return run_stage.with_options(
-        name=plan.stage,
-        task_run_name=f"{plan.stage} [{plan.key[:8]}]",
-        result_storage=Path(workdir) / "prefect" / "results",  # a Path: a str would name a storage block
-        refresh_cache=not cache_ok,
-    )
+class PrefectExecutor:
+    """Runs each planned stage as a task of the current flow run."""
+
+    def __init__(self, registry, workdir: Path):
+        self.registry = registry
+        self.workdir = Path(workdir)
+
+    def info(self) -> dict:
+        from prefect.runtime import flow_run
+
+        run = str(flow_run.get_id() or "")
+        return {"tags": {"prefect_flow_run_id": run},
+                "record": {"prefect": {"flow_run_id": run, "flow_run_url": flow_run_url(run)}}}
+
+    def stage(self, plan: StagePlan, call: Callable[[], StageOutcome]) -> StageOutcome:
+        t = run_stage.with_options(name=plan.stage, task_run_name=f"{plan.stage} [{plan.key[:8]}]")
+        state = t(plan.stage, plan.key, call, self.registry.get(plan.stage).table, str(self.workdir),
+                  return_state=True)
+        return state.result()  # raises the stage's own exception when it failed
+
+    def report(self, rep, pipeline_url: str | None) -> None:
+        """A Prefect artifact that links the run report (and the pipeline's MLflow run)."""
+        lines = [f"### Run report: [{rep.html}]({rep.html.as_uri()})", ""]
+        if pipeline_url:
+            lines.append(f"Also in the pipeline's [MLflow run]({pipeline_url}), artifacts → report/.")
+        lines += [f"- ⚠ {w.removeprefix('warning: ')}" for w in rep.warnings]
+        create_markdown_artifact("\n".join(lines), key="zerollm-report", description="the run report")
 
 
-def publish(outcome: runner.StageOutcome, tracker: Tracker) -> None:
-    """A Prefect artifact per stage: its metrics as a table and a link to its MLflow run."""
-    url = tracker.run_url(outcome.mlflow_run_id)
+def flow_run_url(run: str) -> str | None:
+    """This flow run in the Prefect UI: the configured server's, else the one `zerollm ui` serves from
+    the workdir's own Prefect database (where the temporary server of `zerollm run` stored it)."""
+    from prefect.settings import get_current_settings
+
+    if not run:
+        return None
+    ui = get_current_settings().ui_url or "http://127.0.0.1:4200"  # None: no server configured
+    return f"{str(ui).rstrip('/')}/runs/flow-run/{run}"
+
+
+def publish(outcome: StageOutcome, table: str | None, workdir: Path) -> None:
+    """A Prefect artifact per stage: its metrics as a table, why it ran, and a link to its MLflow run."""
     rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in sorted(outcome.metrics.items()))
-    link = f"[MLflow run]({url})" if url else "tracking off"
-    md = (f"### {outcome.stage} — {'cache hit' if outcome.cache_hit else 'ran'} in {outcome.seconds:.1f}s\n\n"
+    link = f"[MLflow run]({outcome.mlflow_url})" if outcome.mlflow_url else "tracking off"
+    if outcome.cache_hit:
+        how = f"cache hit (built by run {outcome.built_by_run or '?'} in {outcome.built_seconds or 0:.1f}s)"
+    else:
+        how = f"ran in {outcome.seconds:.1f}s: " + "; ".join(outcome.reasons)
+    md = (f"### {outcome.stage} — {how}\n\n"
           f"key `{outcome.key}` · {link} · `{outcome.dir}`\n\n| metric | value |\n|---|---|\n{rows}\n")
     create_markdown_artifact(md, key=f"zerollm-{outcome.stage}", description=f"{outcome.stage} stage summary")
-    table = _table(outcome)
-    if table:
-        create_table_artifact(table, key=f"zerollm-{outcome.stage}-table",
-                              description=f"{outcome.stage}: {getattr(get_stage(outcome.stage).load(), 'TABLE', '')}")
+    rows_t = _table(workdir / outcome.dir / table) if table else None
+    if rows_t:
+        create_table_artifact(rows_t, key=f"zerollm-{outcome.stage}-table", description=f"{outcome.stage}: {table}")
 
 
-def _table(outcome: runner.StageOutcome) -> list[dict] | None:
-    """A stage's result table (module attribute TABLE: a JSON list of flat rows in its directory)."""
-    name = getattr(get_stage(outcome.stage).load(), "TABLE", None)
-    path = Path(outcome.dir) / name if name else None
-    if path is None or not path.is_file():
+def _table(path: Path) -> list[dict] | None:
+    if not path.is_file():
         return None
     rows = json.loads(path.read_text(encoding="utf-8"))
     return [{k: (_fmt(v) if isinstance(v, float) else v if isinstance(v, (int, str, bool)) or v is None

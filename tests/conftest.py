@@ -52,7 +52,7 @@ def chat_base(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("chat-base")
     outs = run_pipeline(tiny_config(), work, until="sft")
-    return {o.stage: Path(o.dir) for o in outs}
+    return {o.stage: work / o.dir for o in outs}
 
 
 def tracked(work: Path) -> list[str]:
@@ -68,5 +68,5 @@ def released(chat_base):
 
     work = chat_base["sft"].parents[2]
     outs = run_pipeline(tiny_config(*tracked(work)), work)
-    return {"work": work, **{o.stage: Path(o.dir) for o in outs}}
+    return {"work": work, **{o.stage: work / o.dir for o in outs}}
 

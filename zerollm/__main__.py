@@ -1,33 +1,53 @@
-"""`python -m zerollm run ...`: the pipeline without Prefect (bare GPU boxes, cron, debugging)."""
+"""`python -m zerollm run|plan ...`: the pipeline without Prefect (bare GPU boxes, cron, debugging).
+
+Same runner, keys and outputs as `zerollm run`; only the executor differs (stages run inline).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 
 from zerollm.config import ConfigError, load_config
 from zerollm.pipeline_config import PipelineConfig
-from zerollm.runner import run_pipeline
+from zerollm.runner import plan, run_pipeline
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m zerollm")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="run the pipeline (no Prefect)")
-    r.add_argument("--config")
-    r.add_argument("--workdir", default="work")
-    r.add_argument("--set", dest="overrides", action="append", default=[])
-    r.add_argument("--until")
-    r.add_argument("--force", action="append", default=[])
+    for name, what in (("run", "run the pipeline (no Prefect)"), ("plan", "what run would do, and why; runs nothing")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("--config")
+        p.add_argument("--workdir", default="work")
+        p.add_argument("--set", dest="overrides", action="append", default=[])
+        p.add_argument("--until")
+        p.add_argument("--force", action="append", default=[])
+        if name == "plan":
+            p.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         cfg = load_config(PipelineConfig, args.config, args.overrides)
+        if args.cmd == "plan":
+            plans = plan(cfg, args.workdir, args.until, tuple(args.force))
+    except (ConfigError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.cmd == "plan":
+        if args.json:
+            print(json.dumps({"stages": [p.to_json() for p in plans]}, indent=2, ensure_ascii=False))
+        for p in [] if args.json else plans:
+            print(f"{p.stage:<10} {p.key}  {p.action:<6} {'; '.join(p.reasons)}")
+        return 0
+    try:
+        outcomes = run_pipeline(cfg, args.workdir, args.until, tuple(args.force))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    for o in run_pipeline(cfg, args.workdir, args.until, tuple(args.force)):
+    for o in outcomes:
         print(f"{o.stage:<10} {'cached' if o.cache_hit else 'ran':<6} {o.seconds:8.1f}s  {o.dir}")
     return 0
 

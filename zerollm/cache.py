@@ -8,45 +8,19 @@ not look at files on disk).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from zerollm.stage import Stage, package_root
+from zerollm.io.hashing import canonical_json, sha256_file, short_hash  # noqa: F401  (canonical_json: re-export)
 
 MANIFEST = "MANIFEST.json"
 KEY_LEN = 16
-CACHE_FORMAT = 1  # bump when the manifest/key scheme itself changes
-
-
-def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def sha256_file(path: Path, bufsize: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(bufsize):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def code_version(stage: Stage) -> str:
-    """Hash of the stage's own source files and registry entry: editing one stage's code invalidates
-    that stage (and what reads it), not every stage."""
-    root = package_root()
-    h = hashlib.sha256(canonical_json([CACHE_FORMAT, stage.name, stage.module, stage.inputs]).encode())
-    for base in [root / p for p in stage.code_paths]:
-        files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
-        for f in files:
-            h.update(str(f.relative_to(root)).encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:KEY_LEN]
+CACHE_FORMAT = 2  # bump when the manifest/key scheme itself changes (2: code versions derived from imports)
 
 
 def key_fields(model) -> dict:
@@ -74,15 +48,10 @@ def _key_value(value, base):
     return value
 
 
-def stage_key(stage: Stage, cfg_dict: dict, input_keys: dict[str, str], fingerprint: Any = None) -> str:
-    payload = {
-        "stage": stage.name,
-        "config": cfg_dict,
-        "inputs": dict(sorted(input_keys.items())),
-        "code": code_version(stage),
-        "fingerprint": fingerprint,
-    }
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:KEY_LEN]
+def stage_key(stage: str, cfg_fields: dict, input_keys: dict[str, str], code: str, fingerprint: Any = None) -> str:
+    """Same config, same inputs, same code (and same fingerprint) -> same key -> same directory."""
+    return short_hash({"format": CACHE_FORMAT, "stage": stage, "config": cfg_fields,
+                       "inputs": dict(sorted(input_keys.items())), "code": code, "fingerprint": fingerprint}, KEY_LEN)
 
 
 @dataclass
@@ -99,38 +68,66 @@ class Manifest:
     seconds: float = 0.0
     mlflow_run_id: str | None = None
     code_version: str = ""
+    code: dict[str, str] = field(default_factory=dict)  # project file -> digest of its normalized source
+    fingerprint: str = ""  # hash of the stage's fingerprint (e.g. content of local input files)
+    run_id: str | None = None  # the zerollm run that built it
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})  # an older or newer zerollm's extra fields
 
 
 def stage_dir(workdir: Path, stage: str, key: str) -> Path:
     return Path(workdir) / "stages" / stage / key
 
 
-def verify(out_dir: Path, check_hash: bool = True) -> Manifest | None:
-    """Return the manifest if the directory is a complete, intact stage output, else None."""
+NOT_BUILT = "not built"
+
+
+def check(out_dir: Path, check_hash: bool = True) -> tuple[Manifest | None, str | None]:
+    """The manifest if the directory is a complete, intact stage output; else None and what is wrong."""
     mpath = out_dir / MANIFEST
     if not mpath.is_file():
-        return None
+        return None, ("missing its manifest (an unfinished or removed output)" if out_dir.exists() else NOT_BUILT)
     try:
         manifest = Manifest.read(mpath)
-    except (ValueError, TypeError):
-        return None
+    except (ValueError, TypeError, KeyError):
+        return None, "corrupt: unreadable manifest"
     for rel, meta in manifest.files.items():
         f = out_dir / rel
         try:
             if f.stat().st_size != meta["size"]:
-                return None
+                return None, f"corrupt: {rel} changed size"
         except OSError:
-            return None
+            return None, f"missing: {rel}"
         if check_hash and sha256_file(f) != meta["sha256"]:
-            return None
-    return manifest
+            return None, f"corrupt: {rel} changed content"
+    return manifest, None
+
+
+def verify(out_dir: Path, check_hash: bool = True) -> Manifest | None:
+    """Return the manifest if the directory is a complete, intact stage output, else None."""
+    return check(out_dir, check_hash)[0]
+
+
+def latest_manifest(workdir: Path, stage: str, exclude_key: str | None = None) -> Manifest | None:
+    """The stage's newest committed output in this workdir: what `plan` compares a new key against."""
+    best: Manifest | None = None
+    for mpath in (Path(workdir) / "stages" / stage).glob(f"*/{MANIFEST}"):
+        if mpath.parent.name == exclude_key:
+            continue
+        try:
+            m = Manifest.read(mpath)
+        except (OSError, ValueError, TypeError):
+            continue
+        if best is None or m.finished > best.finished:
+            best = m
+    return best
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zerollm.stage import STAGE_NAMES, STAGES
+from zerollm.registry import STAGES
 from zerollm.tracking import flatten
 
 log = logging.getLogger("zerollm.compare")
@@ -130,8 +130,8 @@ def compare_records(a: dict, b: dict) -> dict:
             "changed_inputs": [t["stage"] for t in stages
                                if t["stage"] in _inputs(name) and t["in_a"] and t["in_b"] and not t["shared"]],
         })
-    global_a = {k: v for k, v in cfg_a.items() if k not in STAGE_NAMES}
-    global_b = {k: v for k, v in cfg_b.items() if k not in STAGE_NAMES}
+    global_a = {k: v for k, v in cfg_a.items() if k not in STAGES.names}
+    global_b = {k: v for k, v in cfg_b.items() if k not in STAGES.names}
     return {"a": _summary(a), "b": _summary(b), "stages": stages,
             "global_config_diff": config_diff(global_a, global_b)}
 
@@ -174,13 +174,13 @@ def _outcomes(rec: dict) -> dict[str, dict]:
 
 
 def _inputs(name: str) -> tuple[str, ...]:
-    return next((st.inputs for st in STAGES if st.name == name), ())
+    return STAGES.inputs(name) if name in STAGES.names else ()
 
 
 def _stage_order(out_a: dict, out_b: dict) -> list[str]:
     """Pipeline order; a stage name this version does not know (an old or newer record) goes last."""
     names = _union(out_a, out_b)
-    return [n for n in STAGE_NAMES if n in names] + [n for n in names if n not in STAGE_NAMES]
+    return [n for n in STAGES.names if n in names] + [n for n in names if n not in STAGES.names]
 
 
 def _summary(rec: dict) -> dict:

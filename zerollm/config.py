@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo
 
 
 class ConfigError(ValueError):
@@ -22,6 +22,24 @@ class StrictModel(BaseModel):
     """Base for every config model: unknown keys are errors, defaults are validated."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _stage_ref(kind: str, extra: tuple[str, ...] = ()):
+    """A field naming another stage: checked against the registry's stages of that kind, which the
+    pipeline config passes as validation context (a stage config validated alone accepts any name)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get(kind)
+        if known is not None and value not in (*extra, *known):
+            raise ValueError(f"unknown {kind.replace('_', ' ')[:-1]} {value!r}; allowed: {', '.join((*extra, *known))}")
+        return value
+
+    return AfterValidator(check)
+
+
+StageRef = Annotated[str, _stage_ref("stages")]
+ModelStageRef = Annotated[str, _stage_ref("model_stages")]
+ModelStageOrAuto = Annotated[str, _stage_ref("model_stages", ("auto",))]
 
 
 def _allowed_keys(model: type[BaseModel] | None, path: tuple) -> list[str] | None:
@@ -115,6 +133,6 @@ def load_config(model: type[BaseModel], path: str | Path | None = None, override
             raise ConfigError(f"config error: {p} must hold a mapping of stage names to settings")
     raw = apply_overrides(raw, overrides or [], model)
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw)  # a pipeline config adds its registry as context itself
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, model)) from None

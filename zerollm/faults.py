@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from zerollm.config import StrictModel
+from zerollm.config import StageRef, StrictModel
 
 ENV = "ZEROLLM_FAIL_ONCE"
 
@@ -22,16 +22,7 @@ class InjectedFault(RuntimeError):
 
 
 class FaultsConfig(StrictModel):
-    fail_once: str | None = Field(None, description=f"A stage that fails once, on purpose (also ${ENV}).")
-
-    @field_validator("fail_once")
-    @classmethod
-    def _known_stage(cls, v: str | None) -> str | None:
-        from zerollm.stage import STAGE_NAMES
-
-        if v is not None and v not in STAGE_NAMES:
-            raise ValueError(f"unknown stage {v!r}; stages: {', '.join(STAGE_NAMES)}")
-        return v
+    fail_once: StageRef | None = Field(None, description=f"A stage that fails once, on purpose (also ${ENV}).")
 
 
 def maybe_fail(cfg: FaultsConfig, stage: str, key: str, workdir: Path) -> None:

@@ -1,42 +1,52 @@
-"""Plan and execute stages: the part of orchestration that needs no Prefect.
+"""The one run loop: plan every stage (key, reuse or run, and why), check, then run or reuse in order.
 
-`plan()` computes every stage key up front (a key depends on configs and input keys, never on
-outputs), so the Prefect flow and the plain runner make the same cache decisions.
+The cache decision is made here and nowhere else. Prefect is one way to execute a planned stage
+(`tasks.stage_task.PrefectExecutor` wraps each in a task); the default runs it inline, so
+`python -m zerollm run` on a bare GPU box and the Prefect flow give the same keys and outputs.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
-import socket
 import time
-import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
-from zerollm import cache, faults, machine
-from zerollm.pipeline_config import PipelineConfig
-from zerollm.stage import STAGE_NAMES, StageContext, get_stage
-from zerollm.tracking import Tracker
+from zerollm import cache, codeversion, faults
+from zerollm.config import ConfigError
+from zerollm.io.hashing import short_hash
+from zerollm.pipeline_config import PipelineBase
+from zerollm.records import RunRecord, mark_stale_runs, new_run_id
+from zerollm.stage import StageContext, package_root
+from zerollm.tracking import Tracker, flatten
 
 log = logging.getLogger("zerollm")
+
+REUSE, RUN = "reuse", "run"
+MAX_CODE_FILES_SHOWN = 5
 
 
 @dataclass
 class StagePlan:
     stage: str
     key: str
-    dir: str
-    config: dict
+    dir: str  # relative to the workdir
+    config: dict  # the stage's config section
     inputs: dict[str, str]  # input stage -> its key
-    input_dirs: dict[str, str]
+    input_dirs: dict[str, str]  # relative to the workdir
+    code_version: str
+    code: dict[str, str]  # project file -> digest: the files whose edit changes the key
+    fingerprint: str
+    action: str = RUN  # reuse | run
+    reasons: list[str] = field(default_factory=list)  # why it runs (empty for reuse)
     force: bool = False
 
-    def cached(self, check_hash: bool = True) -> cache.Manifest | None:
-        return None if self.force else cache.verify(Path(self.dir), check_hash)
+    def to_json(self) -> dict:
+        return {"stage": self.stage, "key": self.key, "action": self.action, "reasons": self.reasons,
+                "dir": self.dir, "inputs": self.inputs, "code_version": self.code_version,
+                "code_files": sorted(self.code)}
 
 
 @dataclass
@@ -44,119 +54,261 @@ class StageOutcome:
     stage: str
     key: str
     cache_hit: bool
-    seconds: float
+    seconds: float  # in this run (a cache hit: the time to check and reuse)
     metrics: dict
-    dir: str
+    dir: str  # relative to the workdir
     mlflow_run_id: str | None
-    produced_by_run_id: str | None = None
+    produced_by_run_id: str | None = None  # the MLflow run that built the output
+    built_by_run: str | None = None  # the zerollm run that built the output
+    built_seconds: float | None = None  # how long building it took then
+    reasons: list[str] = field(default_factory=list)
+    mlflow_url: str | None = None
 
 
-def select_stages(until: str | None) -> tuple[str, ...]:
-    if until is None:
-        return STAGE_NAMES
-    if until not in STAGE_NAMES:
-        raise ValueError(f"--until {until!r}: unknown stage; stages: {', '.join(STAGE_NAMES)}")
-    return STAGE_NAMES[: STAGE_NAMES.index(until) + 1]
+class Executor(Protocol):
+    """How a planned stage is executed: inline, or as a Prefect task."""
+
+    def info(self) -> dict: ...  # extra run-record fields (e.g. the Prefect flow run)
+
+    def stage(self, plan: StagePlan, call: Callable[[], StageOutcome]) -> StageOutcome: ...
+
+    def report(self, report, pipeline_url: str | None) -> None: ...
 
 
-def plan(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tuple[str, ...] = ()) -> list[StagePlan]:
+class InlineExecutor:
+    def info(self) -> dict:
+        return {}
+
+    def stage(self, plan: StagePlan, call: Callable[[], StageOutcome]) -> StageOutcome:
+        return call()
+
+    def report(self, report, pipeline_url: str | None) -> None:
+        pass
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+def plan(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
+         root: Path | None = None) -> list[StagePlan]:
+    """Every selected stage's key, and whether a run would reuse or run it, and why. Runs nothing.
+    Raises ConfigError (one line per problem) when a stage would not have what it needs."""
     workdir = Path(workdir).resolve()
+    registry = type(cfg).registry
+    selected = registry.select(until)
     for f in force:
-        if f not in STAGE_NAMES:
-            raise ValueError(f"--force {f!r}: unknown stage; stages: {', '.join(STAGE_NAMES)}")
+        if f not in registry.names:
+            raise ConfigError(f"config error: --force {f!r}: unknown stage; allowed: {', '.join(registry.names)}")
+    root = root or package_root().parent
+    problems: list[str] = []
     plans: dict[str, StagePlan] = {}
-    for name in select_stages(until):
-        stage = get_stage(name)
-        stage_cfg = getattr(cfg, name)
-        cfg_dict = stage_cfg.model_dump(mode="json")
-        input_keys = {i: plans[i].key for i in stage.inputs}
-        module = stage.load()
-        ctx = StageContext(workdir=workdir, log=logging.getLogger(f"zerollm.{name}"))
-        fp = module.fingerprint(stage_cfg, ctx) if hasattr(module, "fingerprint") else None
-        key = cache.stage_key(stage, cache.key_fields(stage_cfg), input_keys, fp)
-        plans[name] = StagePlan(
-            stage=name, key=key, dir=str(cache.stage_dir(workdir, name, key)), config=cfg_dict,
-            inputs=input_keys, input_dirs={i: plans[i].dir for i in stage.inputs}, force=name in force,
-        )
+    for name in selected:
+        stage = registry.get(name)
+        stage_cfg = cfg.stage_config(name)
+        ctx = _context(cfg, workdir, name, selected=selected)
+        if stage.check is not None:
+            problems += [f"config error: {p}" for p in stage.check(stage_cfg, cfg, ctx)]
+        inputs = registry.inputs(name)
+        input_keys = {i: plans[i].key for i in inputs}
+        version, files = codeversion.code_version(root, stage.code_modules())
+        fp = stage.fingerprint(stage_cfg, ctx) if stage.fingerprint else None
+        key = cache.stage_key(name, cache.key_fields(stage_cfg), input_keys, version, fp)
+        p = StagePlan(stage=name, key=key, dir=_rel(cache.stage_dir(workdir, name, key), workdir),
+                      config=stage_cfg.model_dump(mode="json"), inputs=input_keys,
+                      input_dirs={i: plans[i].dir for i in inputs}, code_version=version, code=files,
+                      fingerprint=short_hash(fp) if fp is not None else "", force=name in force)
+        _decide(p, workdir, plans, cache.key_fields(stage_cfg))
+        plans[name] = p
+    if problems:
+        raise ConfigError("\n".join(dict.fromkeys(problems)))
     return list(plans.values())
 
 
-def reuse(p: StagePlan, manifest: cache.Manifest, tracker: Tracker, parent_run_id: str | None) -> StageOutcome:
-    """A cache hit still gets its own MLflow child run, tagged with the run that produced it."""
-    t0 = time.time()
-    run_id = tracker.start_run(p.stage, parent_run_id, params=p.config, tags={
-        "cache_hit": "true", "stage_key": p.key, "produced_by_run_id": manifest.mlflow_run_id or "",
-        "stage_dir": p.dir})
-    tracker.log_metrics(run_id, manifest.metrics)
-    tracker.end_run(run_id)
-    return StageOutcome(p.stage, p.key, True, round(time.time() - t0, 3), manifest.metrics, p.dir, run_id,
-                        manifest.mlflow_run_id)
+def _context(cfg: PipelineBase, workdir: Path, name: str, **kw) -> StageContext:
+    kw.setdefault("selected", type(cfg).registry.names)
+    return StageContext(workdir=workdir, log=logging.getLogger(f"zerollm.{name}"), data=cfg.data,
+                        model_stages=type(cfg).registry.model_stages, **kw)
 
 
-def execute(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
-            parent_run_id: str | None) -> StageOutcome:
-    manifest = p.cached()
-    if manifest is not None:
-        log.info("%s: cache hit %s", p.stage, p.dir)
-        return reuse(p, manifest, tracker, parent_run_id)
-    with cache.stage_lock(Path(p.dir), log) as waited:
-        manifest = p.cached() if waited else None  # the run we waited for may have made it
-        if manifest is not None:
-            log.info("%s: made by a concurrent run, reused %s", p.stage, p.dir)
-            return reuse(p, manifest, tracker, parent_run_id)
-        return _execute_locked(p, cfg, workdir, tracker, parent_run_id)
+def _rel(path: Path, workdir: Path) -> str:
+    return Path(path).relative_to(workdir).as_posix()
 
 
-def _execute_locked(p: StagePlan, cfg: PipelineConfig, workdir: Path, tracker: Tracker,
-                    parent_run_id: str | None) -> StageOutcome:
-
-    stage = get_stage(p.stage)
-    module = stage.load()
-    stage_cfg = getattr(cfg, p.stage)
-    final = Path(p.dir)
-    tmp = cache.new_tmp_dir(final)
-    run_id = tracker.start_run(p.stage, parent_run_id, params=p.config,
-                               tags={"cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir})
-    stage_log = logging.getLogger(f"zerollm.{p.stage}")
-    scratch = Path(f"{p.dir}.work")
+def _decide(p: StagePlan, workdir: Path, earlier: dict[str, StagePlan], key_cfg: dict) -> None:
+    """Reuse when the output of this very key verifies; otherwise say why it runs."""
+    out = workdir / p.dir
     if p.force:
-        shutil.rmtree(scratch, ignore_errors=True)
-    metrics_buffer = tracker.metric_buffer(run_id)
-    ctx = StageContext(workdir=Path(workdir).resolve(), log=stage_log, scratch=scratch, log_metrics=metrics_buffer.add,
-                       data=cfg.data)
-    started = time.time()
-    log.info("%s: running -> %s", p.stage, final)
-    try:
-        faults.maybe_fail(cfg.faults, p.stage, p.key, workdir)
-        with tracker.system_metrics(run_id, enabled=getattr(module, "SYSTEM_METRICS", False)):
-            result = module.run(stage_cfg, {k: Path(v) for k, v in p.input_dirs.items()}, tmp, ctx)
-            metrics_buffer.flush()
-        manifest = cache.Manifest(
-            stage=p.stage, key=p.key, config=p.config, inputs=p.inputs, files={}, metrics=result.metrics,
-            summary=result.summary, started=started, mlflow_run_id=run_id, code_version=cache.code_version(stage),
-        )
-        cache.commit(tmp, final, manifest)
-    except BaseException as exc:
-        tracker.end_run(run_id, end_status(exc))
-        shutil.rmtree(tmp, ignore_errors=True)  # scratch checkpoints stay: the rerun resumes from them
-        raise
-    shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
-    try:
-        tracker.set_tags(run_id, {"output_uri": final.resolve().as_uri()})  # large outputs referenced, not copied
-        tracker.log_metrics(run_id, {**result.metrics, "seconds": manifest.seconds})
-        tracker.log_artifact(run_id, final / cache.MANIFEST)
-        for rel in result.artifacts:
-            tracker.log_artifact(run_id, final / rel, str(Path(rel).parent) if "/" in rel else None)
-        for name, rows in result.tables.items():
-            tracker.log_table(run_id, rows, name)
+        p.action, p.reasons = RUN, ["forced (--force)"]
+        return
+    manifest, problem = cache.check(out)
+    if manifest is not None:
+        p.action = REUSE
+        return
+    p.action = RUN
+    if problem is not None and problem != cache.NOT_BUILT:
+        p.reasons = [f"output {problem}"]
+        return
+    prev = cache.latest_manifest(workdir, p.stage, exclude_key=p.key)
+    p.reasons = why_changed(p, prev, earlier, key_cfg) if prev else ["never built in this workdir"]
+
+
+def why_changed(p: StagePlan, prev: cache.Manifest, earlier: dict[str, StagePlan], key_cfg: dict) -> list[str]:
+    """What differs from the stage's newest earlier output: config fields, code files, inputs."""
+    reasons = []
+    old, new = flatten(prev.config), flatten(key_cfg)
+    for k in sorted(set(old) | set(new)):
+        if k in new and old.get(k, "∅") != new[k]:
+            reasons.append(f"{p.stage}.{k}: {_show(old.get(k, '∅'))} → {_show(new[k])}")
+    if prev.code:
+        changed = sorted(f for f in set(prev.code) | set(p.code) if prev.code.get(f) != p.code.get(f))
+        shown = ", ".join(changed[:MAX_CODE_FILES_SHOWN]) + (f" (+{len(changed) - MAX_CODE_FILES_SHOWN} more)"
+                                                            if len(changed) > MAX_CODE_FILES_SHOWN else "")
+        if changed:
+            reasons.append(f"code changed: {shown}")
+    elif prev.code_version != p.code_version:
+        reasons.append("code: the earlier output was made by an older zerollm")
+    for name, key in sorted(p.inputs.items()):
+        if prev.inputs.get(name) != key:
+            how = "runs" if name in earlier and earlier[name].action == RUN else "changed"
+            reasons.append(f"input {name} {how}: {str(prev.inputs.get(name))[:8]} → {key[:8]}")
+    if prev.fingerprint and prev.fingerprint != p.fingerprint:
+        reasons.append("input data changed (fingerprint: local file contents or tool version)")
+    return reasons or ["key scheme changed (output made by an older zerollm)"]
+
+
+def _show(v) -> str:
+    return v if isinstance(v, str) and v == "∅" else repr(v) if isinstance(v, str) else str(v)
+
+
+# --- running ----------------------------------------------------------------------------------------
+
+
+class Runner:
+    """Runs a plan: one MLflow parent run, one run record, a child run per stage, the report."""
+
+    def __init__(self, cfg: PipelineBase, workdir: Path, executor: Executor | None = None,
+                 on_event: Callable[[str, object], None] | None = None):
+        self.cfg = cfg
+        self.workdir = Path(workdir).resolve()
+        self.executor = executor or InlineExecutor()
+        self.on_event = on_event or (lambda event, payload: None)
+        self.tracker = Tracker(cfg.tracking, self.workdir)
+
+    def run(self, until: str | None = None, force: tuple[str, ...] = (), run_id: str | None = None,
+            resumed_from: str | None = None) -> list[StageOutcome]:
+        plans = plan(self.cfg, self.workdir, until, force)
+        self.on_event("planned", plans)
+        mark_stale_runs(self.workdir, self.tracker)
+        run_id = run_id or new_run_id()
+        extra = self.executor.info()
+        parent = self.tracker.start_run(self.cfg.name, tags={
+            "zerollm.kind": "pipeline", "zerollm.run_id": run_id, "resumed_from": resumed_from or "",
+            **{k: v for k, v in extra.get("tags", {}).items()}})
+        self.tracker.log_params(parent, {"until": until or "", "force": ",".join(force)})
+        record = RunRecord(self.workdir, self.cfg.model_dump(mode="json"), parent, run_id=run_id, until=until,
+                           resumed_from=resumed_from, extra=extra.get("record"))
+        outcomes = []
+        try:
+            for p in plans:
+                self.on_event("start", p)
+                outcome = self.executor.stage(p, lambda p=p: self.execute(p, parent, record.id))
+                record.add(outcome)
+                outcomes.append(outcome)
+                self.on_event("done", outcome)
+        except BaseException as exc:
+            record.finish("failed", exc)
+            if end_status(exc) == "FAILED":  # stopped by a signal: no time to spare, `zerollm report` writes it
+                self._report(record, parent)
+            self.tracker.end_run(parent, end_status(exc))
+            raise
+        record.finish("completed")
+        self._report(record, parent)
+        self.tracker.end_run(parent)
+        return outcomes
+
+    def execute(self, p: StagePlan, parent: str | None, run_id: str) -> StageOutcome:
+        """Reuse or run one planned stage; a concurrent run may have built it meanwhile."""
+        final = self.workdir / p.dir
+        if p.action == REUSE:
+            manifest = cache.verify(final, check_hash=False)  # the plan hashed it moments ago
+            if manifest is not None:
+                log.info("%s: cache hit %s", p.stage, p.dir)
+                return self._reuse(p, manifest, parent)
+        with cache.stage_lock(final, log) as waited:
+            manifest = cache.verify(final) if waited and not p.force else None
+            if manifest is not None:
+                log.info("%s: made by a concurrent run, reused %s", p.stage, p.dir)
+                return self._reuse(p, manifest, parent)
+            return self._build(p, parent, run_id)
+
+    def _reuse(self, p: StagePlan, manifest: cache.Manifest, parent: str | None) -> StageOutcome:
+        """A cache hit still gets its own MLflow child run, tagged with the run that built it."""
+        t0 = time.time()
+        mlflow_run = self.tracker.start_run(p.stage, parent, params=p.config, tags={
+            "cache_hit": "true", "stage_key": p.key, "produced_by_run_id": manifest.mlflow_run_id or "",
+            "built_by_run": manifest.run_id or "", "stage_dir": p.dir})
+        self.tracker.log_metrics(mlflow_run, manifest.metrics)
+        self.tracker.end_run(mlflow_run)
+        return StageOutcome(p.stage, p.key, True, round(time.time() - t0, 3), manifest.metrics, p.dir, mlflow_run,
+                            manifest.mlflow_run_id, manifest.run_id, manifest.seconds,
+                            mlflow_url=self.tracker.run_url(mlflow_run))
+
+    def _build(self, p: StagePlan, parent: str | None, run_id: str) -> StageOutcome:
+        registry = type(self.cfg).registry
+        stage = registry.get(p.stage)
+        stage_cfg = self.cfg.stage_config(p.stage)
+        final = self.workdir / p.dir
+        tmp = cache.new_tmp_dir(final)
+        scratch = final.with_name(f"{final.name}.work")
+        if p.force:
+            shutil.rmtree(scratch, ignore_errors=True)
+        log.info("%s: running -> %s (%s)", p.stage, p.dir, "; ".join(p.reasons))
+        mlflow_run = self.tracker.start_run(p.stage, parent, params=p.config, tags={
+            "cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir, "reasons": "; ".join(p.reasons)[:4000]})
+        metrics_buffer = self.tracker.metric_buffer(mlflow_run)
+        ctx = _context(self.cfg, self.workdir, p.stage, scratch=scratch, log_metrics=metrics_buffer.add)
+        started = time.time()
+        try:
+            faults.maybe_fail(self.cfg.faults, p.stage, p.key, self.workdir)
+            with self.tracker.system_metrics(mlflow_run, enabled=stage.system_metrics):
+                result = stage.run(stage_cfg, {k: self.workdir / v for k, v in p.input_dirs.items()}, tmp, ctx)
+                metrics_buffer.flush()
+            manifest = cache.Manifest(
+                stage=p.stage, key=p.key, config=p.config, inputs=p.inputs, files={}, metrics=result.metrics,
+                summary=result.summary, started=started, mlflow_run_id=mlflow_run, code_version=p.code_version,
+                code=p.code, fingerprint=p.fingerprint, run_id=run_id)
+            cache.commit(tmp, final, manifest)
+        except BaseException as exc:
+            self.tracker.end_run(mlflow_run, end_status(exc))
+            shutil.rmtree(tmp, ignore_errors=True)  # scratch checkpoints stay: the rerun resumes from them
+            raise
+        shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
         metrics = dict(result.metrics)
-        if hasattr(module, "publish"):  # registry updates: they depend on the registry, not on the stage key
-            extra = module.publish(final, stage_cfg, tracker, run_id, stage_log) or {}
-            tracker.log_metrics(run_id, extra)
-            metrics.update(extra)
-    finally:
-        tracker.end_run(run_id)
-    return StageOutcome(p.stage, p.key, False, manifest.seconds, metrics, p.dir, run_id, run_id)
+        try:
+            self.tracker.set_tags(mlflow_run, {"output_uri": final.as_uri()})  # large outputs referenced, not copied
+            self.tracker.log_metrics(mlflow_run, {**result.metrics, "seconds": manifest.seconds})
+            self.tracker.log_artifact(mlflow_run, final / cache.MANIFEST)
+            for rel in result.artifacts:
+                self.tracker.log_artifact(mlflow_run, final / rel, str(Path(rel).parent) if "/" in rel else None)
+            for name, rows in result.tables.items():
+                self.tracker.log_table(mlflow_run, rows, name)
+            if stage.publish is not None:  # registry updates: they depend on the registry, not on the stage key
+                extra = stage.publish(final, stage_cfg, self.tracker, mlflow_run, ctx.log) or {}
+                self.tracker.log_metrics(mlflow_run, extra)
+                metrics.update(extra)
+        finally:
+            self.tracker.end_run(mlflow_run)
+        return StageOutcome(p.stage, p.key, False, manifest.seconds, metrics, p.dir, mlflow_run, mlflow_run, run_id,
+                            manifest.seconds, list(p.reasons), self.tracker.run_url(mlflow_run))
+
+    def _report(self, record: RunRecord, parent: str | None) -> None:
+        rep = write_report(self.workdir, record, self.tracker, parent, type(self.cfg).registry)
+        if rep is not None:
+            self.on_event("report", rep)
+            try:
+                self.executor.report(rep, self.tracker.run_url(parent))
+            except Exception as exc:  # an artifact is a convenience; the report is on disk and in MLflow
+                log.warning("report not published by the executor: %s", exc)
 
 
 def end_status(exc: BaseException) -> str:
@@ -165,108 +317,17 @@ def end_status(exc: BaseException) -> str:
     return "KILLED" if stopped else "FAILED"
 
 
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-class RunRecord:
-    """`<workdir>/runs/<id>.json`, rewritten after each stage; `zerollm status` reads the latest, and
-    `zerollm resume` reruns the latest failed one with its own config."""
-
-    def __init__(self, workdir: Path, config: dict, mlflow_run_id: str | None = None, run_id: str | None = None,
-                 until: str | None = None, resumed_from: str | None = None):
-        self.workdir = Path(workdir)
-        self.id = run_id or new_run_id()
-        self.data = {"run_id": self.id, "started": time.time(), "status": "running", "mlflow_run_id": mlflow_run_id,
-                     "config": config, "until": until, "resumed_from": resumed_from, "pid": os.getpid(),
-                     "host": socket.gethostname(), "machine": machine.describe(), "stages": []}
-        self.save()
-
-    def add(self, outcome: StageOutcome) -> None:
-        self.data["stages"].append(asdict(outcome))
-        self.save()
-
-    def finish(self, status: str, error: BaseException | None = None) -> None:
-        self.data["status"] = status
-        self.data["finished"] = time.time()
-        if machine.accelerator():
-            self.data["machine"]["accelerator"] = machine.accelerator()
-        if error is not None:
-            self.data["error"] = f"{type(error).__name__}: {error}"[:2000]
-        self.save()
-
-    def save(self) -> None:
-        runs = self.workdir / "runs"
-        runs.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.data, indent=2, default=str)
-        for name in (f"{self.id}.json", "latest.json"):
-            tmp = runs / f".{name}.{os.getpid()}.part"  # per process: two runs may save at once
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(runs / name)
-
-
-def latest_run(workdir: Path) -> dict | None:
-    path = Path(workdir) / "runs" / "latest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def run_records(workdir: Path) -> list[dict]:
-    """Every readable run record of a workdir, oldest first (one reader: `zerollm.compare.list_runs`)."""
-    from zerollm.compare import list_runs
-
-    return list_runs(workdir)
-
-
-def latest_failed_run(workdir: Path) -> dict | None:
-    recs = run_records(workdir)
-    return recs[-1] if recs and recs[-1].get("status") == "failed" else None
-
-
-def mark_stale_runs(workdir: Path, tracker: Tracker) -> list[str]:
-    """Runs whose process died without a word (kill -9, power loss) still say "running", and so do their
-    MLflow runs: mark them failed (killed) before a new run starts. Runs of live processes, or of other
-    hosts, are left alone."""
-    marked = []
-    for rec in run_records(workdir):
-        if rec.get("status") != "running" or rec.get("host") != socket.gethostname() or not rec.get("pid"):
-            continue
-        if rec["pid"] == os.getpid() or cache.process_alive(rec["pid"]):
-            continue
-        rec.update(status="failed", finished=time.time(), error="killed: its process ended without finishing")
-        _write_record(Path(workdir), rec)
-        try:
-            tracker.end_stale_runs(rec.get("mlflow_run_id"))
-        except Exception as exc:  # tracking down must not block a new run
-            log.warning("could not end the MLflow runs of killed run %s: %s", rec["run_id"], exc)
-        marked.append(rec["run_id"])
-        log.warning("run %s was killed (process %s gone): marked failed", rec["run_id"], rec["pid"])
-    return marked
-
-
-def _write_record(workdir: Path, rec: dict) -> None:
-    runs = workdir / "runs"
-    text = json.dumps(rec, indent=2, default=str)
-    names = [f"{rec['run_id']}.json"]
-    latest = latest_run(workdir)
-    if latest and latest.get("run_id") == rec["run_id"]:
-        names.append("latest.json")
-    for name in names:
-        tmp = runs / f".{name}.{os.getpid()}.part"  # per process: two runs may save at once
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(runs / name)
-
-
-def write_report(workdir: Path, record: RunRecord, tracker: Tracker, parent_run_id: str | None):
+def write_report(workdir: Path, record: RunRecord, tracker: Tracker, parent_run_id: str | None, registry=None):
     """The run's report (`<workdir>/reports/<run id>/`), logged to the pipeline's MLflow run; None when it
     could not be written (a report never fails a run). Its path goes into the run record."""
     from zerollm import report
 
     try:
-        rep = report.write(workdir, record.data)
+        rep = report.write(workdir, record.data, registry)
     except Exception as exc:
         log.warning("run report not written: %s: %s", type(exc).__name__, exc)
         return None
-    record.data["report"] = str(rep.html)
+    record.data["report"] = _rel(rep.html, Path(workdir).resolve())
     record.save()
     try:
         tracker.log_artifact(parent_run_id, rep.html.parent, "report")
@@ -277,30 +338,12 @@ def write_report(workdir: Path, record: RunRecord, tracker: Tracker, parent_run_
     return rep
 
 
-def run_pipeline(cfg: PipelineConfig, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
-                 on_stage: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
-    """The whole pipeline without Prefect (bare GPU boxes, tests): same keys, manifests and tracking."""
-    workdir = Path(workdir).resolve()
-    plans = plan(cfg, workdir, until, force)
-    tracker = Tracker(cfg.tracking, workdir)
-    mark_stale_runs(workdir, tracker)
-    parent = tracker.start_run(cfg.name, tags={"zerollm.kind": "pipeline", "workdir": str(workdir)})
-    record = RunRecord(workdir, cfg.model_dump(mode="json"), parent, until=until)
-    outcomes = []
-    try:
-        for p in plans:
-            outcome = execute(p, cfg, workdir, tracker, parent)
-            record.add(outcome)
-            outcomes.append(outcome)
-            if on_stage:
-                on_stage(outcome)
-    except BaseException as exc:
-        record.finish("failed", exc)
-        if end_status(exc) == "FAILED":  # stopped by a signal: no time to spare, `zerollm report` writes it later
-            write_report(workdir, record, tracker, parent)
-        tracker.end_run(parent, end_status(exc))
-        raise
-    record.finish("completed")
-    write_report(workdir, record, tracker, parent)
-    tracker.end_run(parent)
-    return outcomes
+def run_pipeline(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
+                 executor: Executor | None = None, on_event: Callable[[str, object], None] | None = None,
+                 run_id: str | None = None, resumed_from: str | None = None) -> list[StageOutcome]:
+    """Plan, check and run the pipeline: inline by default (bare GPU boxes, tests), or through `executor`."""
+    return Runner(cfg, workdir, executor, on_event).run(until, tuple(force), run_id, resumed_from)
+
+
+def outcome_dict(o: StageOutcome) -> dict:
+    return asdict(o)

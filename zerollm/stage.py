@@ -1,7 +1,11 @@
-"""The stage contract: a name, a config, the stages it reads, and `run(cfg, inputs, out_dir, ctx)`.
+"""The stage contract: one self-describing object per stage, declared in its own package.
 
-Stage modules are imported lazily so that `zerollm status` or a fully cached run never pays for
-torch, datatrove or transformers imports.
+A stage module (`zerollm/<stage>/stage.py`) ends with `STAGE = Stage(...)`. The registry
+(`zerollm.registry`) is the ordered list of these objects; the pipeline config tree, the model-stage
+lists, the report, drop accounting, `zerollm stages` and the benchmarks derive from it.
+
+This module imports nothing heavy and nothing of the registry: every stage reaches it, so it is part
+of every stage's code version.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+# In `Stage.inputs`: every model-producing stage before this one (quantize and evaluate read them all).
+MODEL_STAGES = "@models"
 
 
 @dataclass
@@ -36,73 +43,48 @@ class StageContext:
     log_metrics: Callable[[dict[str, float], int | None], None] = lambda metrics, step=None: None
     # where datatrove runs (zerollm.executors.DataConfig); None: local processes
     data: Any = None
+    # the model-producing stages of the registry, in order (quantize's `auto`, evaluate's default)
+    model_stages: tuple[str, ...] = ()
+    # the stages this run selected (--until): a check may refuse a reference to one left out
+    selected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Stage:
+    """A stage: what it reads, its config, how it runs, and how the run report shows it.
+
+    Only the modules reached from `run`, `fingerprint`, `publish` and `check` make its code version;
+    `view` is named as a string so that presentation (report sections, drop accounting, curves) can
+    change without rerunning the stage.
+    """
+
     name: str
-    # module holding `Config`, `run(cfg, inputs, out_dir, ctx)`, optionally `fingerprint(cfg, ctx)` and
-    # `publish(out_dir, cfg, tracker, run_id, log) -> metrics` (after commit: registry updates)
-    module: str
-    inputs: tuple[str, ...]
-    reads: str
-    writes: str
-    code_paths: tuple[str, ...] = ()  # package-relative paths hashed into the code version
+    config: type  # a zerollm.config.StrictModel; its docstring describes the section of the pipeline config
+    run: Callable[[Any, dict[str, Path], Path, StageContext], StageResult]
+    inputs: tuple[str, ...] = ()  # stage names, or MODEL_STAGES
+    reads: str = ""  # for `zerollm stages`
+    writes: str = ""
+    # extra key material that the config alone does not capture (e.g. content hashes of local files)
+    fingerprint: Callable[[Any, StageContext], Any] | None = None
+    # registry work after commit: publish(out_dir, cfg, tracker, run_id, log) -> metrics
+    publish: Callable[..., dict | None] | None = None
+    # problems found before anything runs: check(cfg, pipeline_cfg, ctx) -> ["KEY: what is wrong; allowed: …"]
+    check: Callable[[Any, Any, StageContext], list[str]] | None = None
+    produces_model: bool = False  # a candidate for quantize and evaluate
+    system_metrics: bool = False  # CPU/GPU/memory curves in MLflow while it runs (training stages)
+    table: str | None = None  # a JSON list of flat rows in its directory, shown as a Prefect table artifact
+    # module with the stage's presentation: `section(view)` (its part of the run report), `losses(metrics,
+    # stage_dir, config)` (drop accounting of a data stage) and `CURVES` (training curves)
+    view: str | None = None
 
-    def load(self):
-        return importlib.import_module(self.module)
+    def code_modules(self) -> list[str]:
+        """The modules whose import closure is this stage's code."""
+        fns = (self.run, self.fingerprint, self.publish, self.check)
+        return sorted({f.__module__ for f in fns if f is not None})
 
-
-STAGES: tuple[Stage, ...] = (
-    Stage("collect", "zerollm.collect.stage", (),
-          "sources in config (synthetic world, local files, HF datasets, URLs)",
-          "datasets/pretrain/*.jsonl.gz + sft/preference/eval/prompts JSONL (one chat form), rejects.jsonl",
-          ("collect", "io")),
-    Stage("filter", "zerollm.filter.stage", ("collect",),
-          "collect: datasets/pretrain shards",
-          "shards/*.jsonl.gz kept docs, drop counts per reason, dropped examples",
-          ("filter", "io")),
-    Stage("dedup", "zerollm.dedup.stage", ("collect", "filter"),
-          "filter: shards; collect: eval set for decontamination",
-          "shards/*.jsonl.gz one survivor per cluster, removed ids, cluster sizes",
-          ("dedup", "io")),
-    Stage("tokenizer", "zerollm.tokenizer.stage", ("dedup",),
-          "dedup: shards",
-          "hf/ tokenizer directory (tokenizer.model + tokenizer.json, ChatML template), train.bin/val.bin + index.json",
-          ("tokenizer", "io")),
-    Stage("pretrain", "zerollm.pretrain.stage", ("tokenizer", "collect"),
-          "tokenizer: train.bin/val.bin token shards, index.json, hf/; collect: eval set for the probe",
-          "model/ (HF checkpoint: safetensors + config + tokenizer), metrics.jsonl, loss_curve.png, samples.txt, "
-          "probe.jsonl",
-          ("pretrain", "probe.py")),
-    Stage("sft", "zerollm.sft.stage", ("pretrain", "collect"),
-          "pretrain: model/; collect: sft set, eval set for the probe",
-          "model/ (chat model: safetensors + tokenizer with ChatML template), probe.jsonl",
-          ("sft", "probe.py", "finetune.py")),
-    Stage("rlhf", "zerollm.rlhf.stage", ("sft", "collect"),
-          "sft: model/; collect: preference set, RL prompts (training facts), eval set for the probe",
-          "model/ (chat model), probe.jsonl (answers after pretrain, sft, rlhf), reward_model/ (rm+rloo)",
-          ("rlhf", "probe.py", "finetune.py")),
-    Stage("quantize", "zerollm.quantize.stage", ("tokenizer", "collect", "pretrain", "sft", "rlhf"),
-          "quantize.model's stage (default rlhf): model/; tokenizer: validation docs; collect: eval questions",
-          "gguf/model-{F16,Q8_0,Q4_K_M,...}.gguf + Modelfile, quant_table (size, bits/weight, ppl, top-1, tok/s)",
-          ("quantize", "llamacpp.py", "heldout.py", "probe.py")),
-    Stage("evaluate", "zerollm.evaluate.stage", ("collect", "dedup", "tokenizer", "pretrain", "sft", "rlhf", "quantize"),
-          "every model stage's model/, quantize: GGUF files; collect: eval set; tokenizer: validation docs; "
-          "dedup: removed contaminated docs",
-          "eval_table (model × task, stderr, contamination), eval_chart.png, gate.json, release/ (model card, "
-          "GGUF, Modelfile) registered in MLflow",
-          ("evaluate", "llamacpp.py", "heldout.py", "probe.py", "dedup/decontam.py", "dedup/text.py")),
-)
-
-STAGE_NAMES = tuple(s.name for s in STAGES)
-
-
-def get_stage(name: str) -> Stage:
-    for s in STAGES:
-        if s.name == name:
-            return s
-    raise KeyError(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}")
+    def presentation(self):
+        """The stage's view module, or None."""
+        return importlib.import_module(self.view) if self.view else None
 
 
 def package_root() -> Path:

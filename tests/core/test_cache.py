@@ -2,7 +2,6 @@ import os
 import time
 
 from zerollm import cache
-from zerollm.stage import get_stage
 
 
 def _manifest(stage="dedup", key="k"):
@@ -10,14 +9,14 @@ def _manifest(stage="dedup", key="k"):
                           started=time.time())
 
 
-def test_key_changes_with_config_inputs_and_fingerprint():
-    s = get_stage("dedup")
-    k = cache.stage_key(s, {"threshold": 0.7}, {"filter": "a"})
-    assert k == cache.stage_key(s, {"threshold": 0.7}, {"filter": "a"})
-    assert k != cache.stage_key(s, {"threshold": 0.71}, {"filter": "a"})
-    assert k != cache.stage_key(s, {"threshold": 0.7}, {"filter": "b"})
-    assert k != cache.stage_key(s, {"threshold": 0.7}, {"filter": "a"}, fingerprint=["x"])
-    assert k != cache.stage_key(get_stage("filter"), {"threshold": 0.7}, {"filter": "a"})
+def test_key_changes_with_config_inputs_code_and_fingerprint():
+    k = cache.stage_key("dedup", {"threshold": 0.7}, {"filter": "a"}, "c1")
+    assert k == cache.stage_key("dedup", {"threshold": 0.7}, {"filter": "a"}, "c1")
+    assert k != cache.stage_key("dedup", {"threshold": 0.71}, {"filter": "a"}, "c1")
+    assert k != cache.stage_key("dedup", {"threshold": 0.7}, {"filter": "b"}, "c1")
+    assert k != cache.stage_key("dedup", {"threshold": 0.7}, {"filter": "a"}, "c2")
+    assert k != cache.stage_key("dedup", {"threshold": 0.7}, {"filter": "a"}, "c1", fingerprint=["x"])
+    assert k != cache.stage_key("filter", {"threshold": 0.7}, {"filter": "a"}, "c1")
 
 
 def test_commit_is_atomic_and_verified(tmp_path):
@@ -32,8 +31,10 @@ def test_commit_is_atomic_and_verified(tmp_path):
     # a changed file (same size) is caught by the hash; a missing file by stat
     (final / "a.txt").write_text("jello")
     assert cache.verify(final) is None
+    assert cache.check(final)[1] == "corrupt: a.txt changed content"
     (final / "a.txt").unlink()
     assert cache.verify(final) is None
+    assert cache.check(final)[1] == "missing: a.txt"
 
 
 def test_dir_without_manifest_is_not_done_and_stale_tmp_is_swept(tmp_path):

@@ -16,9 +16,9 @@ SMALL = ["collect.sources=[{type: synthetic, language: en, seed: 3, target_mb: 0
          "dedup.workers=2"]
 
 
-def survivors(outcomes) -> tuple[list[str], dict]:
+def survivors(outcomes, workdir: Path) -> tuple[list[str], dict]:
     dedup = next(o for o in outcomes if o.stage == "dedup")
-    return sorted(d["id"] for d in read_docs(Path(dedup.dir) / "shards")), dedup.metrics
+    return sorted(d["id"] for d in read_docs(workdir / dedup.dir / "shards")), dedup.metrics
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def test_ray_keeps_the_same_documents_as_local(tmp_path, ray_cluster):
     local = run_pipeline(tiny_config(*SMALL), tmp_path / "local", until="dedup")
     on_ray = run_pipeline(tiny_config(*SMALL, "data.executor=ray", f"data.ray.address={ray_cluster}"),
                           tmp_path / "ray", until="dedup")
-    ids_local, m_local = survivors(local)
-    ids_ray, m_ray = survivors(on_ray)
+    ids_local, m_local = survivors(local, tmp_path / "local")
+    ids_ray, m_ray = survivors(on_ray, tmp_path / "ray")
     assert len(ids_local) > 100 and ids_ray == ids_local
     for k in ("docs_in", "docs_out", "exact_removed", "minhash_removed", "decontam_removed"):
         assert m_ray[k] == m_local[k], k

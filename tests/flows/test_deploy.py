@@ -97,5 +97,6 @@ def test_deploy_trigger_and_worker_run(tmp_path):
         assert sorted(t.name.split(" ")[0] for t in tasks) == sorted(["collect", "filter", "dedup"]), log
         rec = json.loads((tmp_path / "w" / "runs" / "latest.json").read_text())
         report = next(a for a in arts if a.key == "zerollm-report")
-        assert Path(rec["report"]).as_uri() in report.data and Path(rec["report"]).is_file()
+        html = (tmp_path / "w").resolve() / rec["report"]
+        assert html.as_uri() in report.data and html.is_file()
         assert rec["prefect"]["flow_run_url"] == f"{api.removesuffix('/api')}/runs/flow-run/{fr.id}"

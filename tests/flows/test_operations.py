@@ -40,7 +40,7 @@ def test_fail_once_then_resume_continues_from_the_failed_stage(w):
     assert "failing once on purpose" in proc.stderr and "zerollm resume" in proc.stderr
     failed = record(w)
     assert failed["status"] == "failed" and [s["stage"] for s in failed["stages"]][-1] == "pretrain"
-    report = Path(failed["report"]).with_suffix(".md").read_text(encoding="utf-8")
+    report = (w / failed["report"]).with_suffix(".md").read_text(encoding="utf-8")
     assert "The run failed: InjectedFault: sft: failing once on purpose" in report
     assert "Not in this run: sft failed;" in report  # (and rlhf, after --until sft, did not run)
 

@@ -138,7 +138,7 @@ def test_first_run_report_shows_every_section_in_a_browser(workdir):
     from zerollm.report.render import _cell
 
     rec = json.loads((workdir / "runs" / "latest.json").read_text())
-    html = Path(rec["report"])
+    html = workdir.resolve() / rec["report"]
     assert html == workdir.resolve() / "reports" / rec["run_id"] / "report.html"
     st = status(workdir)
     rows = json.loads((Path(st["evaluate"]["dir"]) / "eval_table.json").read_text())

@@ -13,7 +13,7 @@ from tests.flows.test_pipeline_e2e import status, zerollm
 from zerollm.report.render import _cell
 
 pytestmark = pytest.mark.slow
-SECTIONS = ["run", "data", "tokenizer", "training", "taught", "quantization", "links"]
+SECTIONS = ["run", "data", "tokenizer", "training", "quantization", "taught", "links"]  # stage order
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -23,8 +23,9 @@ def test_report_of_a_run_stopped_after_the_tokenizer(tmp_path):
             "--set", "collect.sources=[{type: synthetic, language: zh, seed: 0, target_mb: 0.3}]",
             "--set", "tokenizer.vocab_size=2048", fast=False)
     rec = json.loads((w / "runs" / "latest.json").read_text())
-    written = Path(rec["report"])
-    assert written == (w / "reports" / rec["run_id"] / "report.html").resolve() and written.is_file()
+    assert rec["report"] == f"reports/{rec['run_id']}/report.html"  # relative: the workdir can move
+    written = w / rec["report"]
+    assert written.is_file()
     shutil.rmtree(w / "reports")
 
     out = zerollm("report", "--workdir", str(w)).stdout

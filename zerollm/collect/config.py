@@ -180,11 +180,18 @@ class CollectConfig(StrictModel):
         return self
 
     def dataset_sources(self, kind: str) -> list:
-        """The sources of one dataset: the explicit list, or the synthetic worlds among `sources`."""
+        """The sources of one dataset: the explicit list, else the synthetic worlds among `sources`, else
+        the embedded world (so "my own corpus, defaults for the rest" still makes a chat model)."""
         explicit = getattr(self, kind)
         if explicit is not None:
             return list(explicit)
-        return [s for s in self.sources if isinstance(s, SyntheticConfig)]
+        return [s for s in self.sources if isinstance(s, SyntheticConfig)] or [SyntheticConfig()]
+
+    def embedded_chat_sets(self) -> list[str]:
+        """The chat sets that come from the embedded world because nothing else gives them."""
+        if any(isinstance(s, SyntheticConfig) for s in self.sources):
+            return []
+        return [kind for kind in DATASET_FORMATS if getattr(self, kind) is None]
 
 
 def source_name(src) -> str:

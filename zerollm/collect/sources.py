@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from zerollm.cache import sha256_file
+from zerollm.io.hashing import sha256_file
 from zerollm.collect.config import (
     HfRows, HfSource, HtmlSource, JsonlRows, JsonlSource, ParquetRows, ParquetSource, TextSource, UrlRows, UrlSource,
     WarcSource, source_name,

@@ -12,14 +12,14 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from zerollm.cache import sha256_file
+from zerollm.io.hashing import sha256_file
 from zerollm.collect.chat import normalise
 from zerollm.collect.config import (
     CollectConfig, HfRows, HfSource, JsonlRows, ParquetRows, SyntheticConfig, UrlSource, source_name,
 )
 from zerollm.collect.sources import Doc, Record, Reject, expand, read_hf, read_local, read_rows, read_url
 from zerollm.io.shards import ShardWriter, write_jsonl
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 
 Config = CollectConfig
 # eval last: its `seen` flag needs the facts the training datasets state
@@ -44,6 +44,22 @@ def fingerprint(cfg: CollectConfig, ctx: StageContext) -> dict:
             continue  # synthetic: the config is the content; url: its sha256 is in the config
         out[key] = [[str(f), sha256_file(f)] for f in files]
     return out
+
+
+def check(cfg: CollectConfig, pipeline, ctx: StageContext) -> list[str]:
+    """Local paths that match no files, before an hour of work is spent on the rest."""
+    problems = []
+    listed = [(f"collect.sources[{i}]", src) for i, src in enumerate(cfg.sources)]
+    listed += [(f"collect.{kind}[{i}]", src) for kind in DATASETS for i, src in enumerate(getattr(cfg, kind) or [])]
+    for key, src in listed:
+        if hasattr(src, "path") and not expand(src.path):
+            problems.append(f"{key}.path: {src.path!r} matches no files (relative to {Path.cwd()}); allowed: an "
+                            "existing file or a glob that matches one")
+    embedded = cfg.embedded_chat_sets()
+    if embedded:
+        ctx.log.warning("collect: %s unset and no synthetic world among collect.sources: they come from the "
+                        "embedded world", ", ".join(f"collect.{k}" for k in embedded))
+    return problems
 
 
 def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
@@ -218,3 +234,11 @@ def _synthetic(src: SyntheticConfig, worlds: dict, out_dir: Path):
     write_jsonl(out_dir / "truth" / f"{source_name(src)}.jsonl", data.truth)
     for d in data.docs:
         yield Doc(d["id"], d["text"], {})
+
+
+STAGE = Stage(
+    name="collect", config=CollectConfig, run=run, fingerprint=fingerprint, check=check,
+    reads="sources in config (synthetic world, local files, HF datasets, URLs)",
+    writes="datasets/pretrain/*.jsonl.gz + sft/preference/eval/prompts JSONL (one chat form), rejects.jsonl",
+    view="zerollm.collect.view",
+)

@@ -17,7 +17,7 @@ from pathlib import Path
 from zerollm.dedup.config import DedupConfig
 from zerollm.io.console import stderr_to
 from zerollm.io.shards import ShardWriter, read_docs, shard_paths, write_jsonl
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 
 Config = DedupConfig
 
@@ -169,3 +169,11 @@ def _cluster_sizes(out_dir: Path) -> dict[str, int]:
         if size and size > 1:
             sizes[doc["id"]] = size
     return sizes
+
+
+STAGE = Stage(
+    name="dedup", config=DedupConfig, run=run, inputs=("collect", "filter"),
+    reads="filter: shards; collect: eval set for decontamination",
+    writes="shards/*.jsonl.gz one survivor per cluster, removed ids, cluster sizes",
+    view="zerollm.dedup.view",
+)

@@ -18,10 +18,10 @@ from zerollm.evaluate import tasks as local_tasks
 from zerollm.evaluate.config import EvaluateConfig
 from zerollm.io.shards import write_jsonl
 from zerollm.llamacpp import cpu_threads
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import MODEL_STAGES, Stage, StageContext, StageResult
 
 Config = EvaluateConfig
-TABLE = "eval_table.json"  # rows shown as a Prefect table artifact too
+TABLE = "eval_table.json"
 
 
 class EvaluateError(ValueError):
@@ -144,7 +144,8 @@ def run(cfg: EvaluateConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     answers: dict[str, dict] = {}
     device = "cuda" if torch.cuda.is_available() else "cpu"
     # the gate compares the served file with the checkpoint it was made from: that one is always scored
-    models = list(dict.fromkeys([*cfg.models, source])) if cfg.gguf else cfg.models
+    scored = ctx.model_stages if cfg.models is None else cfg.models
+    models = list(dict.fromkeys([*scored, source])) if cfg.gguf else list(scored)
     for stage in models:
         ctx.log.info("evaluate: %s (HF) at %.1fs", stage, time.time() - t_start)
         # documents were separated by end-of-text in pretraining, so that (not BOS) starts an empty context,
@@ -237,3 +238,14 @@ def _release(inputs: dict[str, Path], qsummary: dict, source: str, out_dir: Path
     (rel / "model" / "README.md").write_text(
         report.model_card("zerollm chat model", source, eval_md, qsummary.get("table", [])), encoding="utf-8")
     (rel / "eval_table.md").write_text(eval_md, encoding="utf-8")
+
+
+STAGE = Stage(
+    name="evaluate", config=EvaluateConfig, run=run, fingerprint=fingerprint, publish=publish, table=TABLE,
+    inputs=("collect", "dedup", "tokenizer", MODEL_STAGES, "quantize"),
+    reads="every model stage's model/, quantize: GGUF files; collect: eval set; tokenizer: validation docs; "
+          "dedup: removed contaminated docs",
+    writes="eval_table (model × task, stderr, contamination), eval_chart.png, gate.json, release/ (model card, "
+           "GGUF, Modelfile) registered in MLflow",
+    view="zerollm.evaluate.view",
+)

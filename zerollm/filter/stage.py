@@ -14,7 +14,7 @@ from pathlib import Path
 from zerollm.filter.config import FilterConfig
 from zerollm.io.console import stderr_to
 from zerollm.io.shards import read_docs, shard_paths, write_jsonl
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 
 Config = FilterConfig
 
@@ -95,3 +95,11 @@ def _examples(dropped_dir: Path, per_reason: int) -> list[dict]:
             if len(bucket) < per_reason:
                 bucket.append({"step": step_dir.name, "reason": reason, "id": doc["id"], "text": doc["text"][:1000]})
     return [row for rows in picked.values() for row in rows]
+
+
+STAGE = Stage(
+    name="filter", config=FilterConfig, run=run, inputs=("collect",),
+    reads="collect: datasets/pretrain shards",
+    writes="shards/*.jsonl.gz kept docs, drop counts per reason, dropped examples",
+    view="zerollm.filter.view",
+)

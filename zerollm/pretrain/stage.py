@@ -11,10 +11,21 @@ import sys
 from pathlib import Path
 
 from zerollm.pretrain.config import PretrainConfig
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 
 Config = PretrainConfig
-SYSTEM_METRICS = True
+def check(cfg: PretrainConfig, pipeline, ctx: StageContext) -> list[str]:
+    """A device the config names must be there (torch is imported only when one is named)."""
+    if cfg.device != "cuda" and cfg.devices == 1:
+        return []
+    import torch
+
+    have = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if cfg.device == "cuda" and have == 0:
+        return ["pretrain.device: cuda, but no CUDA device is visible; allowed: auto, cpu"]
+    if cfg.devices > 1 and have and cfg.devices > have:
+        return [f"pretrain.devices: {cfg.devices}, but {have} CUDA devices are visible; allowed: 1 to {have}"]
+    return []
 
 
 def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
@@ -73,9 +84,11 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
 
 
 def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext) -> dict:
+    from zerollm.pretrain import __main__ as entry  # what each process runs: imported, so it is in the code version
+
     summary_file = work / "summary.json"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={cfg.devices}",
-           "-m", "zerollm.pretrain", "--data", str(data_dir), "--work", str(work),
+           "-m", entry.__spec__.parent, "--data", str(data_dir), "--work", str(work),
            "--config-json", cfg.model_dump_json(), "--summary", str(summary_file)]
     env = {**os.environ, "NCCL_NVLS_ENABLE": os.environ.get("NCCL_NVLS_ENABLE", "0")}
     if cfg.device == "cpu" or not _cuda():
@@ -139,3 +152,13 @@ def _plot(history_file: Path, png: Path, unigram: float) -> None:
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)
+
+
+STAGE = Stage(
+    name="pretrain", config=PretrainConfig, run=run, check=check, inputs=("tokenizer", "collect"),
+    produces_model=True, system_metrics=True,
+    reads="tokenizer: train.bin/val.bin token shards, index.json, hf/; collect: eval set for the probe",
+    writes="model/ (HF checkpoint: safetensors + config + tokenizer), metrics.jsonl, loss_curve.png, samples.txt, "
+           "probe.jsonl",
+    view="zerollm.pretrain.view",
+)

@@ -6,16 +6,17 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from zerollm.config import StrictModel
+from zerollm.config import ModelStageOrAuto, StrictModel
 
 # llama.cpp quant types this stage offers (name -> llama_ftype in llama.h), all checked on the tiny model
 QUANT_TYPES = {"Q8_0": 7, "Q6_K": 18, "Q5_K_M": 17, "Q4_K_M": 15, "Q4_0": 2}
-MODEL_STAGES = ("pretrain", "sft", "rlhf")
 
 
 class QuantizeConfig(StrictModel):
-    model: Literal["auto", "pretrain", "sft", "rlhf"] = Field(
-        "auto", description="Model stage to export: auto = the last one (rlhf), or one by name.")
+    """GGUF export and quantization of one model stage."""
+
+    model: ModelStageOrAuto = Field(
+        "auto", description="Model stage to export: auto = the last model stage, or one by name.")
     outtype: Literal["f16", "bf16"] = Field(
         "f16", description="The unquantized GGUF that the quant types start from (llama.cpp converter --outtype).")
     types: list[str] = Field(["Q8_0", "Q4_K_M"], description=f"Quant types to make: {', '.join(QUANT_TYPES)}.")
@@ -52,5 +53,6 @@ class QuantizeConfig(StrictModel):
         extra = [self.serve_type] if self.serve_type not in ("F16", *self.types) else []
         return [*self.types, *extra]
 
-    def source_stage(self) -> str:
-        return MODEL_STAGES[-1] if self.model == "auto" else self.model
+    def source_stage(self, model_stages: tuple[str, ...]) -> str:
+        """The stage whose model is exported; `model_stages` comes from the registry."""
+        return model_stages[-1] if self.model == "auto" else self.model

@@ -18,10 +18,10 @@ from zerollm.heldout import val_texts, val_token_docs
 from zerollm.probe import END_OF_TURN, load_items, load_model
 from zerollm.quantize import converter, modelfile, parity
 from zerollm.quantize.config import QuantizeConfig
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import MODEL_STAGES, Stage, StageContext, StageResult
 
 Config = QuantizeConfig
-TABLE = "quant_table.json"  # rows shown as a Prefect table artifact too
+TABLE = "quant_table.json"
 
 
 class QuantizeError(ValueError):
@@ -42,10 +42,21 @@ def fingerprint(cfg: QuantizeConfig, ctx: StageContext) -> str:
     return f"llama_cpp_python={converter.installed_version()}"
 
 
+def check(cfg: QuantizeConfig, pipeline, ctx: StageContext) -> list[str]:
+    """The model stage to export must be part of this run."""
+    source = cfg.source_stage(ctx.model_stages) if ctx.model_stages else None
+    if source is None:
+        return ["quantize.model: no model stage before quantize; allowed: a pipeline with one"]
+    if ctx.selected and source not in ctx.selected:
+        return [f"quantize.model: {source!r} is not selected in this run; allowed: "
+                f"{', '.join(m for m in ctx.model_stages if m in ctx.selected) or 'none'}"]
+    return []
+
+
 def run(cfg: QuantizeConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
     import torch
 
-    source = cfg.source_stage()
+    source = cfg.source_stage(ctx.model_stages)
     model_dir = inputs[source] / "model"
     threads = llamacpp.cpu_threads(cfg.threads)
     torch.set_num_threads(threads)
@@ -143,3 +154,13 @@ def _write_table(out_dir: Path, rows: list[dict], hf_tps: float, hf_ppl: float) 
                      f"| {r['top1']:.4f} | {r['tok_per_s']:.0f} | {r['speedup']:.1f} | {r['tokenize_match']:.3f} "
                      f"| {types} |")
     (out_dir / "quant_table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+STAGE = Stage(
+    name="quantize", config=QuantizeConfig, run=run, fingerprint=fingerprint, check=check, table=TABLE,
+    inputs=("tokenizer", "collect", MODEL_STAGES),
+    reads="quantize.model's stage (default: the last model stage): model/; tokenizer: validation docs; collect: "
+          "eval questions",
+    writes="gguf/model-{F16,Q8_0,Q4_K_M,...}.gguf + Modelfile, quant_table (size, bits/weight, ppl, top-1, tok/s)",
+    view="zerollm.quantize.view",
+)

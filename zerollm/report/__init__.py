@@ -33,10 +33,9 @@ def _links(view: RunView) -> dict:
     if not cfg.get("enabled", True) or not view.record.get("mlflow_run_id"):
         return out
     try:
-        from zerollm.pipeline_config import PipelineConfig
-        from zerollm.tracking import Tracker
+        from zerollm.tracking import Tracker, TrackingConfig
 
-        tracker = Tracker(PipelineConfig.model_validate(view.config).tracking, view.workdir)
+        tracker = Tracker(TrackingConfig.model_validate(view.config.get("tracking") or {}), view.workdir)
         out["mlflow"] = tracker.run_url(view.record["mlflow_run_id"])
         for name, s in view.stages.items():
             if s.mlflow_run_id:
@@ -46,29 +45,42 @@ def _links(view: RunView) -> dict:
     return out
 
 
-def write(workdir: Path, record: dict) -> Report:
+def _section_makers(registry) -> list:
+    """The data funnel, then each stage's own section in stage order, the training curves after the
+    first stage that has curves: all derived from the registry."""
+    makers = [sections.funnel_section]
+    for s in registry.stages:
+        view = s.presentation()
+        if getattr(view, "CURVES", None) and sections.curves_section not in makers:
+            makers.append(sections.curves_section)
+        if hasattr(view, "section"):
+            makers.append(view.section)
+    return makers
+
+
+def write(workdir: Path, record: dict, registry=None) -> Report:
     """Write `<workdir>/reports/<run id>/report.html` and `report.md` for a run record."""
-    view = RunView.load(Path(workdir).resolve(), record)
+    if registry is None:
+        from zerollm.registry import STAGES as registry
+    view = RunView.load(Path(workdir).resolve(), record, registry)
     links = _links(view)
     built = [sections.run_section(view, links)]
-    for make, sid, title in ((sections.funnel_section, "data", "Data funnel"),
-                             (sections.tokenizer_section, "tokenizer", "Tokenizer"),
-                             (sections.curves_section, "training", "Training curves"),
-                             (sections.taught_section, "taught", "What each stage taught"),
-                             (sections.quant_section, "quantization", "Quantization")):
+    for make in _section_makers(registry):
         try:
             built.append(make(view))
         except Exception as exc:  # one unreadable file must not cost the whole report
-            log.warning("report: section %s failed: %s", sid, exc)
-            built.append(Section(sid, title).add(Warn(f"This section could not be drawn: {type(exc).__name__}: {exc}")))
+            where = f"{make.__module__}.{make.__name__}"
+            log.warning("report: section %s failed: %s", where, exc)
+            built.append(Section(where.rsplit(".", 2)[-2], where).add(
+                Warn(f"This section could not be drawn: {type(exc).__name__}: {exc}")))
     built.append(sections.links_section(view, links))
     out = view.workdir / REPORTS_DIR / view.run_id
     out.mkdir(parents=True, exist_ok=True)
     name = view.config.get("name", "zerollm")
     title = f"zerollm run report · {name} · {view.run_id}"
-    subtitle = f"workdir {view.workdir} · status {view.record.get('status')}"
+    subtitle = f"status {view.record.get('status')}"
     lang = "zh" if "zh" in str(name) else "en"
     html_path, md_path = out / "report.html", out / "report.md"
     html_path.write_text(render.to_html(title, subtitle, built, lang), encoding="utf-8")
     md_path.write_text(render.to_markdown(title, subtitle, built, out / "img"), encoding="utf-8")
-    return Report(html_path, md_path, drops.warnings(record))
+    return Report(html_path, md_path, drops.warnings(record, view.workdir, registry))

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zerollm.stage import STAGE_NAMES
+from zerollm.records import stage_path
 
 
 @dataclass
@@ -21,6 +21,9 @@ class StageView:
     metrics: dict = field(default_factory=dict)
     mlflow_run_id: str | None = None
     manifest: dict | None = None
+    built_by_run: str | None = None  # for a cache hit: the run that built the output
+    built_seconds: float | None = None  # and how long it took then
+    reasons: list[str] = field(default_factory=list)  # why it ran
 
     @property
     def done(self) -> bool:
@@ -59,6 +62,7 @@ class RunView:
     workdir: Path
     record: dict
     stages: dict[str, StageView]
+    registry: object  # zerollm.registry.Registry: the stages, their order and their views
 
     @property
     def config(self) -> dict:
@@ -69,34 +73,35 @@ class RunView:
         return self.record["run_id"]
 
     def stage(self, name: str) -> StageView:
-        return self.stages[name]
+        return self.stages.get(name) or StageView(name, "not run")  # a stage this pipeline does not have
 
     def missing(self, *names: str) -> list[str]:
-        return [n for n in names if not self.stages[n].done]
+        return [n for n in names if not self.stage(n).done]
 
     @classmethod
-    def load(cls, workdir: Path, record: dict) -> "RunView":
+    def load(cls, workdir: Path, record: dict, registry) -> "RunView":
         by_name = {s["stage"]: s for s in record.get("stages", [])}
         stages = {}
         failed_seen = False
-        for name in STAGE_NAMES:
+        for name in registry.names:
             s = by_name.get(name)
             if s is None:
-                failed = record.get("status") == "failed" and not failed_seen and _planned(record, name)
+                failed = record.get("status") == "failed" and not failed_seen and _planned(record, name, registry)
                 failed_seen = failed_seen or failed
                 stages[name] = StageView(name, "failed" if failed else "not run")
                 continue
-            d = Path(s["dir"])
+            d = stage_path(workdir, s["dir"])
             manifest = None
             try:
                 manifest = json.loads((d / "MANIFEST.json").read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 pass
             stages[name] = StageView(name, "cached" if s.get("cache_hit") else "ran", s.get("seconds"), s.get("key"),
-                                     d, s.get("metrics") or {}, s.get("mlflow_run_id"), manifest)
-        return cls(Path(workdir), record, stages)
+                                     d, s.get("metrics") or {}, s.get("mlflow_run_id"), manifest,
+                                     s.get("built_by_run"), s.get("built_seconds"), s.get("reasons") or [])
+        return cls(Path(workdir), record, stages, registry)
 
 
-def _planned(record: dict, name: str) -> bool:
+def _planned(record: dict, name: str, registry) -> bool:
     until = record.get("until")
-    return until is None or STAGE_NAMES.index(name) <= STAGE_NAMES.index(until)
+    return until not in registry.names or registry.names.index(name) <= registry.names.index(until)

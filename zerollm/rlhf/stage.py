@@ -20,15 +20,23 @@ from zerollm.io.shards import read_jsonl, write_jsonl
 from zerollm.probe import probe_checkpoint
 from zerollm.rlhf.config import RlhfConfig
 from zerollm.rlhf.rewards import make_format_reward, onpolicy_pairs, sample_answers, verifier_reward
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 
 Config = RlhfConfig
-SYSTEM_METRICS = True
 RL_DEFAULT_STEPS = 40
 
 
 class RlhfDataError(ValueError):
     pass
+
+
+def check(cfg: RlhfConfig, pipeline, ctx: StageContext) -> list[str]:
+    """The set the chosen method learns from must not be empty by config."""
+    kind = "preference" if cfg.method == "dpo" else "prompts"
+    if getattr(pipeline.collect, kind) == []:
+        return [f"collect.{kind}: empty, but rlhf.method={cfg.method} learns from it; allowed: a list of dataset "
+                "sources, or unset (the synthetic world's)"]
+    return []
 
 
 def run(cfg: RlhfConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
@@ -234,3 +242,11 @@ def _reward_model(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, o
     write_jsonl(report, [metrics])
     shutil.copytree(done, out_dir / "reward_model", dirs_exist_ok=True)
     return done, metrics
+
+
+STAGE = Stage(
+    name="rlhf", config=RlhfConfig, run=run, check=check, inputs=("sft", "collect"), produces_model=True, system_metrics=True,
+    reads="sft: model/; collect: preference set, RL prompts (training facts), eval set for the probe",
+    writes="model/ (chat model), probe.jsonl (answers after pretrain, sft, rlhf), reward_model/ (rm+rloo)",
+    view="zerollm.rlhf.view",
+)

@@ -12,14 +12,19 @@ from zerollm import finetune
 from zerollm.io.shards import read_jsonl
 from zerollm.probe import probe_checkpoint
 from zerollm.sft.config import SftConfig
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 
 Config = SftConfig
-SYSTEM_METRICS = True
-
-
 class SftDataError(ValueError):
     pass
+
+
+def check(cfg: SftConfig, pipeline, ctx: StageContext) -> list[str]:
+    """An SFT set that is empty by config fails here, not after pretraining."""
+    if pipeline.collect.sft == []:
+        return ["collect.sft: empty, but the sft stage trains on it; allowed: a list of dataset sources, or unset "
+                "(the synthetic world's chats)"]
+    return []
 
 
 def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
@@ -70,3 +75,11 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
     ctx.log.info("sft: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     artifacts = [a for a in ("probe.jsonl", "model/config.json", "train_log.jsonl") if (out_dir / a).exists()]
     return StageResult(metrics=metrics, artifacts=artifacts, summary={"model": "model"})
+
+
+STAGE = Stage(
+    name="sft", config=SftConfig, run=run, check=check, inputs=("pretrain", "collect"), produces_model=True, system_metrics=True,
+    reads="pretrain: model/; collect: sft set, eval set for the probe",
+    writes="model/ (chat model: safetensors + tokenizer with ChatML template), probe.jsonl",
+    view="zerollm.sft.view",
+)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from zerollm.io.shards import read_docs, shard_paths
-from zerollm.stage import StageContext, StageResult
+from zerollm.stage import Stage, StageContext, StageResult
 from zerollm.tokenizer.config import TokenizerConfig
 from zerollm.tokenizer.export import agreement, export_hf
 from zerollm.tokenizer.shards import doc_hash, tokenize_to_shards, val_cutoff
@@ -122,3 +122,12 @@ def _samples(model_file: Path, texts: list[str], max_chars: int = 300) -> str:
         blocks.append(f"text   ({len(text.encode('utf-8'))} bytes): {text!r}\n"
                       f"pieces ({len(pieces)}): {' | '.join(pieces)}\n")
     return "\n".join(blocks)
+
+
+STAGE = Stage(
+    name="tokenizer", config=TokenizerConfig, run=run, inputs=("dedup",),
+    reads="dedup: shards",
+    writes="hf/ tokenizer directory (tokenizer.model + tokenizer.json, ChatML template), train.bin/val.bin + "
+           "index.json",
+    view="zerollm.tokenizer.view",
+)
