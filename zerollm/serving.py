@@ -6,6 +6,7 @@ template (carried in the GGUF).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -19,29 +20,52 @@ class ModelNotFound(ValueError):
 
 
 def _serve_file(quantize_dir: Path) -> Path:
-    manifest = json.loads((quantize_dir / "MANIFEST.json").read_text(encoding="utf-8"))
-    return quantize_dir / manifest["summary"]["serve_file"]
+    """The served GGUF of a quantize stage: `summary.serve_file` is relative to its dir (an absolute
+    value from before the workdir moved is read the same way, from the stage key on)."""
+    try:
+        manifest = json.loads((quantize_dir / "MANIFEST.json").read_text(encoding="utf-8"))
+        name = Path(manifest["summary"]["serve_file"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelNotFound(f"{quantize_dir}: no served GGUF in its MANIFEST.json ({exc})") from exc
+    if name.is_absolute() and quantize_dir.name in name.parts:
+        name = Path(*name.parts[name.parts.index(quantize_dir.name) + 1:])
+    elif name.is_absolute():
+        name = Path("gguf", name.name)
+    return quantize_dir / name
 
 
 def latest_gguf(workdir: Path) -> Path:
     """The served GGUF of the newest finished quantize stage: the latest run's, else the newest on disk."""
-    from zerollm.runner import latest_run
+    from zerollm.records import latest_run, stage_path
 
     rec = latest_run(workdir)
     for s in (rec or {}).get("stages", []):
-        if s["stage"] == "quantize" and (Path(s["dir"]) / "MANIFEST.json").is_file():
-            return _serve_file(Path(s["dir"]))
+        if s["stage"] == "quantize" and (stage_path(workdir, s["dir"]) / "MANIFEST.json").is_file():
+            return _serve_file(stage_path(workdir, s["dir"]))
     done = sorted(Path(workdir).glob("stages/quantize/*/MANIFEST.json"), key=lambda p: p.stat().st_mtime)
     if not done:
         raise ModelNotFound(f"no quantized model in {workdir}: run `zerollm run --workdir {workdir}` first")
     return _serve_file(done[-1].parent)
 
 
+def _local_gguf(workdir: Path, tag: str) -> Path | None:
+    """The registry's `gguf_path` tag as a file in this workdir. A path elsewhere (an absolute tag from
+    before the workdir moved, or the original of a copy) is never used itself, only the same stage file
+    here."""
+    from zerollm.evaluate.registry import workdir_relative
+
+    if not tag:
+        return None
+    path = Path(workdir) / workdir_relative(tag, Path(workdir).resolve())
+    inside = Path(os.path.abspath(path)).is_relative_to(os.path.abspath(workdir))
+    return path if inside and path.is_file() else None
+
+
 def champion_gguf(workdir: Path, alias: str = "champion") -> Path:
     """The served GGUF of the registry version `alias` points at (registry and tracking settings from
-    the latest run's config); downloaded from its artifacts when the local file is gone."""
+    the latest run's config): the file in this workdir, else downloaded from the version's artifacts."""
     from zerollm.pipeline_config import PipelineConfig
-    from zerollm.runner import latest_run
+    from zerollm.records import latest_run
     from zerollm.tracking import Tracker
 
     rec = latest_run(workdir)
@@ -51,14 +75,19 @@ def champion_gguf(workdir: Path, alias: str = "champion") -> Path:
     mv = tracker.alias_version(name, alias) if cfg.tracking.enabled else None
     if mv is None:
         raise ModelNotFound(f"no version of registered model {name!r} has alias {alias!r} (tracking {tracker.uri})")
-    local = Path(mv.tags.get("gguf_path", ""))
-    if local.is_file():
+    tag = mv.tags.get("gguf_path", "")
+    local = _local_gguf(workdir, tag)
+    if local is not None:
         return local
     import mlflow.artifacts
 
+    src = f"{mv.source}/gguf/{Path(tag).name}"
     dest = Path(workdir) / "registry" / f"{name}-v{mv.version}"
-    got = mlflow.artifacts.download_artifacts(artifact_uri=f"{mv.source}/gguf/{local.name}", dst_path=str(dest),
-                                              tracking_uri=tracker.uri)
+    try:
+        got = mlflow.artifacts.download_artifacts(artifact_uri=src, dst_path=str(dest), tracking_uri=tracker.uri)
+    except Exception as exc:  # MlflowException, OSError: the artifact is gone too
+        raise ModelNotFound(f"{name} v{mv.version}: {tag!r} is not in {workdir} and {src} cannot be "
+                            f"downloaded ({type(exc).__name__})") from exc
     return Path(got)
 
 

@@ -8,12 +8,15 @@ worker threads).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from pydantic import Field
 
@@ -57,8 +60,82 @@ def redact(params: dict[str, Any]) -> dict[str, str]:
     return clean
 
 
+def own_store_uri(workdir: Path) -> str:
+    """The workdir's own sqlite store (artifacts beside it in `mlartifacts/`)."""
+    return f"sqlite:///{Path(workdir).resolve() / 'mlflow.db'}"
+
+
 def default_uri(workdir: Path) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(workdir).resolve() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or own_store_uri(workdir)
+
+
+# Where MLflow's sqlite store keeps absolute paths or file URIs (mlflow/store/*/dbmodels/models.py);
+# tables or columns an older store lacks are skipped.
+_PATH_COLUMNS = (("experiments", "artifact_location"), ("runs", "artifact_uri"), ("model_versions", "source"),
+                 ("model_versions", "storage_location"), ("logged_models", "artifact_location"),
+                 ("tags", "value"), ("model_version_tags", "value"))
+
+
+def rebase_moved_store(workdir: Path, experiment: str) -> None:
+    """Point a moved or copied workdir's own MLflow store at its new place.
+
+    MLflow keeps absolute file URIs (the experiment's artifact location, each run's artifact URI, model
+    version sources) and has no API to change an experiment's artifact location: left alone, a copy
+    would log artifacts into the original (or recreate it after a move) and read models from there.
+    Rewritten with sqlite3 in one transaction, under a file lock so one process does it, before MLflow
+    opens the store."""
+    here = Path(workdir).resolve()
+    db = here / "mlflow.db"
+    if not db.is_file():
+        return
+    with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=60)) as ro:
+        if _moved_from(ro, experiment, here) is None:  # the common case: no lock, no write
+            return
+    with open(here / "mlflow.db.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        con = sqlite3.connect(db, timeout=60, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            old = _moved_from(con, experiment, here)  # again: another process may have done it meanwhile
+            if old is not None:
+                _rewrite_prefixes(con, [(old[0], here.as_uri()), (Path(old[1]).as_uri(), here.as_uri()),
+                                        (old[1], str(here))])
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+    if old is not None:
+        log.warning("workdir moved from %s to %s: MLflow paths rebased", old[1], here)
+
+
+def _moved_from(con: sqlite3.Connection, experiment: str, here: Path) -> tuple[str, str] | None:
+    """(stored URI, path) of the old workdir when `experiment`'s artifact location is another
+    workdir's `mlartifacts/`; None when it is this one's, not a local file URI, or not there yet."""
+    try:
+        row = con.execute("SELECT artifact_location FROM experiments WHERE name = ?", (experiment,)).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):  # locked, corrupt: not a reason to skip the rebase silently
+            raise
+        row = None  # a store MLflow has not created yet
+    loc = (row[0] if row else None) or ""
+    if urlparse(loc).scheme != "file" or not loc.endswith("/mlartifacts"):
+        return None
+    old = Path(unquote(urlparse(loc).path)).parent
+    return None if old == here else (loc.removesuffix("/mlartifacts"), str(old))
+
+
+def _rewrite_prefixes(con: sqlite3.Connection, pairs: list[tuple[str, str]]) -> None:
+    """Replace each old prefix (the whole value, or up to a `/`) with its new one in `_PATH_COLUMNS`."""
+    for table, column in _PATH_COLUMNS:
+        if column not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+            continue
+        for old, new in dict(pairs).items():
+            con.execute(f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                        f"WHERE {column} = ? OR substr({column}, 1, ?) = ?",
+                        (new, len(old) + 1, old, len(old) + 1, old + "/"))
 
 
 class Tracker:
@@ -77,6 +154,8 @@ class Tracker:
         if self._client is None:
             from mlflow.tracking import MlflowClient
 
+            if self.uri == own_store_uri(self.workdir):
+                rebase_moved_store(self.workdir, self.experiment_name)
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
 

@@ -4,7 +4,8 @@ import pytest
 
 from zerollm.compare import RunNotFound, compare, list_runs, render, resolve
 from zerollm.pipeline_config import PipelineConfig
-from zerollm.runner import RunRecord, StageOutcome
+from zerollm.records import RunRecord
+from zerollm.runner import StageOutcome
 
 
 def _config(**stage_overrides) -> dict:

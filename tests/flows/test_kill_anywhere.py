@@ -15,7 +15,9 @@ import pytest
 
 from tests.conftest import REPO
 from zerollm.cache import verify
-from zerollm.stage import STAGE_NAMES
+from zerollm.registry import STAGES
+
+STAGE_NAMES = STAGES.names
 
 pytestmark = pytest.mark.slow
 ARGS = ["--config", "configs/tiny.yaml",

@@ -152,7 +152,7 @@ def test_first_run_report_shows_every_section_in_a_browser(workdir):
     with chromium() as page:
         page.get(html.as_uri())
         ids = page.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id)")
-        assert ids == ["run", "data", "tokenizer", "training", "taught", "quantization", "links"]
+        assert ids == ["run", "data", "tokenizer", "training", "quantization", "taught", "links"]  # stage order
         body = page.find_element("tag name", "body").text
         for n in numbers:
             assert _cell(n) in body, n
@@ -179,6 +179,51 @@ def test_second_run_is_all_cache_hits(workdir):
     assert hit.data.tags["cache_hit"] == "true"
     assert hit.data.tags["produced_by_run_id"] == json.loads(
         (Path(st["dedup"]["dir"]) / "MANIFEST.json").read_text())["mlflow_run_id"]
+    first = json.loads(zerollm("compare", "latest~1", "latest", "-w", str(workdir), "--json").stdout)["a"]["id"]
+    assert all(s["built_by_run"] == first and s["built_seconds"] > 0 for s in st.values())
+    rec = json.loads((workdir / "runs" / "latest.json").read_text())
+    md = (workdir / rec["report"]).with_suffix(".md").read_text(encoding="utf-8")
+    assert "built by run" in md and md.count(first) >= len(STAGES)  # the run that built each stage
+
+
+def test_a_moved_workdir_keeps_working(workdir, tmp_path):
+    """status, plan, report, chat, serve's model and resume read through the workdir they are given, with
+    the original out of reach; nothing follows MLflow's absolute URIs back to it."""
+    import shutil
+
+    from zerollm.serving import resolve
+
+    moved = tmp_path / "moved"
+    shutil.copytree(workdir, moved, symlinks=True)
+    away = workdir.with_name(workdir.name + ".away")
+    workdir.rename(away)
+    try:
+        st = status(moved)
+        assert all(Path(s["dir"]).is_relative_to(moved.resolve()) for s in st.values())
+        proc = subprocess.run([sys.executable, "-m", "zerollm", "plan", "--config", "configs/tiny.yaml", "--workdir",
+                               str(moved), *FAST, "--json"], cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert {p["action"] for p in json.loads(proc.stdout)["stages"]} == {"reuse"}
+        for ref in ("latest", "champion"):
+            assert resolve(ref, moved).resolve().is_relative_to(moved.resolve()), ref
+        chat = subprocess.run([ZEROLLM, "chat", "-w", str(moved), "--max-tokens", "8"], input="Hello\n/quit\n",
+                              cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert chat.returncode == 0, chat.stderr[-2000:]
+        out = zerollm("report", "-w", str(moved)).stdout
+        html = next(moved.glob("reports/*/report.html"))
+        assert str(moved.resolve()) in out.replace("\n", "") and str(workdir) not in html.read_text(encoding="utf-8")
+
+        run = ["run", "--config", "configs/tiny.yaml", "--workdir", str(moved), *FAST]
+        failed = zerollm(*run, "--force", "tokenizer", "--set", "faults.fail_once=tokenizer", check=False)
+        assert failed.returncode == 1
+        zerollm("resume", "-w", str(moved))
+        rec = json.loads((moved / "runs" / "latest.json").read_text())
+        assert rec["status"] == "completed" and rec["resumed_from"]
+        assert all(s["cache_hit"] and not Path(s["dir"]).is_absolute() for s in rec["stages"])
+        assert not workdir.exists(), "nothing was written to the old place"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        away.rename(workdir)
 
 def test_probe_metrics_at_every_model_stage(workdir):
     st = status(workdir)

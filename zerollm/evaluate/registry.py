@@ -3,7 +3,8 @@ passes. Runs after the evaluate stage has committed (the registry's state is out
 
 The version's source is the evaluate run's `release/` artifacts (HF checkpoint with model card, GGUF
 files, Modelfile, eval table); its tags hold the served file's scores, which the next run's champion
-check compares against, and the local path of the served GGUF for `zerollm chat/serve`.
+check compares against, and the path of the served GGUF for `zerollm chat/serve` (relative to the
+workdir, so a moved or copied workdir still finds it; older versions hold absolute paths).
 """
 
 from __future__ import annotations
@@ -18,6 +19,21 @@ from zerollm.evaluate.config import RegistryConfig
 GATE_RECORD = "last_gate.json"  # under <workdir>/registry/, read by `zerollm run` to say what happened
 
 
+def workdir_relative(path: str | Path, workdir: Path) -> Path:
+    """`path` as it lies in `workdir`: relative paths as they are, absolute ones inside it made
+    relative; an absolute one from elsewhere (written before the workdir moved or was copied) from its
+    last `stages/` part on, else unchanged (and so outside the workdir)."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path
+    if path.is_relative_to(workdir):
+        return path.relative_to(workdir)
+    parts = path.parts
+    if "stages" in parts:
+        return Path(*parts[len(parts) - 1 - parts[::-1].index("stages"):])
+    return path
+
+
 def promote(out_dir: Path, cfg: RegistryConfig, tracker, run_id: str | None, log) -> dict[str, float]:
     doc = json.loads((out_dir / "gate.json").read_text(encoding="utf-8"))
     if not cfg.enabled or not run_id:
@@ -25,8 +41,10 @@ def promote(out_dir: Path, cfg: RegistryConfig, tracker, run_id: str | None, log
         return {}
     tracker.log_artifact(run_id, out_dir / "release", "release")
     scores = doc["scores"]
-    tags = {"serve_type": doc["serve_type"], "source_stage": doc["source"], "gguf_path": doc["serve_file"],
-            "stage_dir": str(out_dir), **{f"score.{t}": v for t, v in scores.items()}}
+    work = out_dir.parents[2]  # out_dir is <workdir>/stages/evaluate/<key>
+    tags = {"serve_type": doc["serve_type"], "source_stage": doc["source"],
+            "gguf_path": workdir_relative(doc["serve_file"], work), "stage_dir": workdir_relative(out_dir, work),
+            **{f"score.{t}": v for t, v in scores.items()}}
     version = tracker.register_version(cfg.name, tracker.artifact_uri(run_id, "release"), run_id, tags,
                                        description=f"{doc['serve_type']} GGUF of the {doc['source']} model")
     champion = tracker.alias_version(cfg.name, cfg.alias)
@@ -49,7 +67,7 @@ def promote(out_dir: Path, cfg: RegistryConfig, tracker, run_id: str | None, log
               "champion_before": before, "champion_after": before if fails else version, "failures": fails,
               "checks": checks, "time": time.time()}
     tracker.log_text(run_id, json.dumps(result, indent=2), "gate_result.json")
-    record = out_dir.parents[2] / "registry" / GATE_RECORD  # <workdir>/registry/
+    record = work / "registry" / GATE_RECORD
     record.parent.mkdir(parents=True, exist_ok=True)
     tmp = record.with_suffix(".part")
     tmp.write_text(json.dumps(result, indent=2), encoding="utf-8")
