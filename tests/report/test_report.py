@@ -3,7 +3,6 @@ numbers, the rest said to be missing, and the page clean in headless Chromium.""
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 

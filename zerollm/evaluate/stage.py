@@ -179,7 +179,8 @@ def run(cfg: EvaluateConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     checks = gate.compare(gate.primary_scores(rows, serve), gate.primary_scores(rows, source),
                           float(qconfig["max_regression"]), "quant") if cfg.gguf else []
     gate_doc = {"serve_type": qsummary["serve_type"], "source": source, "tolerance": float(qconfig["max_regression"]),
-                "serve_file": str(inputs["quantize"] / qsummary["serve_file"]), "checks": checks,
+                "serve_file": (inputs["quantize"] / qsummary["serve_file"]).relative_to(ctx.workdir).as_posix(),
+                "checks": checks,
                 "failures": gate.failures(checks), "scores": gate.primary_scores(rows, serve)}
     (out_dir / "gate.json").write_text(json.dumps(gate_doc, indent=2), encoding="utf-8")
     _release(inputs, qsummary, source, out_dir, md)

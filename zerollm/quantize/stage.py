@@ -135,8 +135,8 @@ def run(cfg: QuantizeConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
         ctx.log.warning("quantize: no Modelfile: %s", exc)
     _write_table(out_dir, rows, hf_tps, ref.ppl)
     return StageResult(metrics=metrics, artifacts=artifacts,
-                       summary={"source": source, "source_dir": str(inputs[source]), "files": files,
-                                "serve_type": cfg.serve_type, "serve_file": serve_file, "n_ctx": n_ctx,
+                       summary={"source": source, "source_dir": inputs[source].relative_to(ctx.workdir).as_posix(),
+                                "files": files, "serve_type": cfg.serve_type, "serve_file": serve_file, "n_ctx": n_ctx,
                                 "sdist_sha256": converter.sha256(converter.sdist_path()), "table": rows},
                        tables={"quant_table.json": rows})
 
