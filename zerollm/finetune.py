@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from zerollm.config import StrictModel
+from zerollm.machine import use_bf16
 from zerollm.probe import END_OF_TURN, load_model, stop_token_ids  # noqa: F401  (re-exported for the stages)
 
 # files of a model stage's output that are the tokenizer (copied from the tokenizer stage, never
@@ -61,7 +62,7 @@ def trainer_args(s: TrainSettings, output_dir: Path, **extra) -> dict:
     cuda = use_cuda(s)
     if not cuda and s.num_threads:
         torch.set_num_threads(s.num_threads)
-    bf16 = s.dtype == "bf16" or (s.dtype == "auto" and cuda)
+    bf16 = use_bf16(s.dtype, cuda)
     return dict(
         output_dir=str(output_dir), learning_rate=s.lr, lr_scheduler_type=s.schedule, warmup_steps=s.warmup_ratio,  # transformers 5: a float < 1 is a share of the steps
         weight_decay=s.weight_decay, per_device_train_batch_size=s.micro_batch,

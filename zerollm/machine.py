@@ -3,6 +3,7 @@ and for telling two runs' numbers apart)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import socket
@@ -45,6 +46,37 @@ def describe() -> dict:
     """Cheap to call at the start of a run: no torch import."""
     return {"host": socket.gethostname(), "platform": platform.platform(terse=True), "cpu": cpu_model(),
             "cpus": os.cpu_count(), "memory_gb": memory_gb(), "versions": versions()}
+
+
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 flags for native bf16 matmuls (ARM: "bf16")
+log = logging.getLogger("zerollm.machine")
+
+
+def cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def use_bf16(dtype: str, cuda: bool) -> bool:
+    """Whether a training stage autocasts to bf16: `auto` on CUDA; `bf16` on a CUDA device or a CPU
+    that computes bf16 natively. Elsewhere torch emulates bf16 matmuls, measured ~30x slower than fp32
+    on a 2-core EPYC without avx512_bf16: fp32 then, with one warning line."""
+    if cuda:
+        return dtype in ("auto", "bf16")
+    if dtype != "bf16":
+        return False
+    flags = cpu_flags()
+    if any(f in flags for f in (*BF16_CPU_FLAGS, "bf16")):
+        return True
+    log.warning("dtype bf16: this CPU has no native bf16 (none of %s): training in fp32 instead",
+                ", ".join(BF16_CPU_FLAGS))
+    return False
 
 
 def accelerator() -> str | None:

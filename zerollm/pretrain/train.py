@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from zerollm.machine import use_bf16
 from zerollm.pretrain import checkpoint
 from zerollm.pretrain.attention import register as register_causal_attention
 from zerollm.pretrain.config import PretrainConfig
@@ -104,7 +105,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         torch.backends.cudnn.allow_tf32 = True
     elif cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    amp_dtype = torch.bfloat16 if (cfg.dtype == "bf16" or (cfg.dtype == "auto" and device.type == "cuda")) else None
+    amp_dtype = torch.bfloat16 if use_bf16(cfg.dtype, device.type == "cuda") else None
     use_compile = cfg.compile == "on" or (cfg.compile == "auto" and device.type == "cuda")
     emit = on_metrics if (on_metrics and dist.main) else (lambda m, s: None)
 
