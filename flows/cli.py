@@ -127,8 +127,11 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
         raise typer.Exit(2)
     workdir.mkdir(parents=True, exist_ok=True)
     env.prepare(workdir)
+    server = _start_prefect_server()
     from flows import pipeline as pipeline_mod
 
+    if server is not None:
+        server.join()
     t0 = time.time()
     run_id = new_run_id()
     stopping: dict = {}
@@ -194,6 +197,27 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
         signal.signal(s, h)
     _say_gate(workdir, t0)
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
+
+
+def _start_prefect_server() -> Optional[threading.Thread]:
+    """Prefect's temporary server (no PREFECT_API_URL) takes seconds to come up on 2 cores: start it
+    while this process imports the flow, MLflow and the stages. The flow finds the same instance."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+
+    def start() -> None:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        try:
+            SubprocessASGIServer().start()
+        except Exception:  # the flow starts (or fails to start) it again and says why
+            pass
+
+    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
+    thread.start()
+    return thread
 
 
 def _say_report(reports: list) -> None:

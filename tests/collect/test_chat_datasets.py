@@ -209,11 +209,12 @@ def test_default_datasets_come_from_the_synthetic_worlds(tmp_path, ctx, monkeypa
     assert data["sft"][0]["messages"][0]["role"] == "user" and data["sft"][0]["facts"]
 
 
-def test_no_synthetic_world_means_empty_datasets(tmp_path, ctx):
+def test_no_synthetic_world_means_the_embedded_worlds_datasets(tmp_path, ctx):
+    """Own corpus, chat sets unset: they come from the embedded world (so sft and rlhf have data)."""
     (tmp_path / "doc.txt").write_text("A plain document.")
     m, data, _ = _run(tmp_path, ctx, sources=[{"type": "text", "path": str(tmp_path / "doc.txt")}])
-    assert all(m[f"{ds}_in"] == m[f"{ds}_out"] == 0 for ds in ("sft", "preference", "eval", "prompts"))
-    assert data["eval"] == []
+    assert all(m[f"{ds}_out"] > 0 for ds in ("sft", "preference", "eval", "prompts"))
+    assert {r["source"] for r in data["eval"]} == {"synthetic"} and m["docs_out"] == 1
 
 
 def test_bad_format_names_the_key():

@@ -41,8 +41,9 @@ def test_gguf_files_modelfile_and_parity(released):
 @pytest.mark.parametrize("override, message", [
     ("quantize.types=[Q3_K]", "quantize.types: Value error, unknown quant type 'Q3_K'; allowed: Q8_0, Q6_K"),
     ("quantize.serve_type=Q2", "quantize.serve_type: Value error, unknown serve type 'Q2'; allowed: F16, Q8_0"),
-    ("quantize.model=base", "quantize.model: Input should be 'auto', 'pretrain', 'sft' or 'rlhf'"),
-    ("evaluate.models=[quantize]", "evaluate.models: Value error, unknown model stage 'quantize'"),
+    ("quantize.model=base", "quantize.model: Value error, unknown model stage 'base'; allowed: auto, pretrain, sft, "
+                            "rlhf"),
+    ("evaluate.models=[quantize]", "evaluate.models.0: Value error, unknown model stage 'quantize'; allowed: pretrain"),
 ])
 def test_bad_config_is_one_line(override, message):
     with pytest.raises(ConfigError) as err:
