@@ -120,18 +120,27 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
         if name not in names:
             print(f"unknown stage {name!r}; stages: {', '.join(names)}", file=sys.stderr)
             raise typer.Exit(2)
-    try:  # checked before Prefect starts: a run that must fail fails in seconds (the flow plans again)
+    workdir.mkdir(parents=True, exist_ok=True)
+    env.prepare(workdir)
+    server = _start_prefect_server(workdir)  # in the background, while this process plans and imports
+    try:  # a run that must fail fails in seconds, before any stage (the flow plans again: cheap)
         make_plan(cfg, workdir, until, tuple(force))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        if server is not None:
+            server.stop()
         raise typer.Exit(2)
-    workdir.mkdir(parents=True, exist_ok=True)
-    env.prepare(workdir)
-    server = _start_prefect_server()
+    import mlflow.tracking  # noqa: F401  (the tracker needs it; importing it here overlaps the server's start)
+
     from flows import pipeline as pipeline_mod
 
-    if server is not None:
-        server.join()
+    try:
+        if server is not None:
+            server.wait()
+    except RuntimeError as exc:
+        err.print(f"[red]{exc}[/]")
+        server.stop()
+        raise typer.Exit(1)
     t0 = time.time()
     run_id = new_run_id()
     stopping: dict = {}
@@ -199,25 +208,15 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
 
 
-def _start_prefect_server() -> Optional[threading.Thread]:
-    """Prefect's temporary server (no PREFECT_API_URL) takes seconds to come up on 2 cores: start it
-    while this process imports the flow, MLflow and the stages. The flow finds the same instance."""
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():
+def _start_prefect_server(workdir: Path):
+    """A Prefect API for this run, starting while the run plans and imports; None when one is configured."""
+    if os.environ.get("PREFECT_API_URL"):
         return None
+    from flows.servers import RunServer
 
-    def start() -> None:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        try:
-            SubprocessASGIServer().start()
-        except Exception:  # the flow starts (or fails to start) it again and says why
-            pass
-
-    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
-    thread.start()
-    return thread
+    server = RunServer(workdir)
+    server.start()
+    return server
 
 
 def _say_report(reports: list) -> None:

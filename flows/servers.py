@@ -7,6 +7,7 @@ Linux), so even a `kill -9` of `zerollm ui` leaves no orphaned server holding th
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -94,3 +95,57 @@ class UiServers:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+class RunServer:
+    """The Prefect API of one `zerollm run` when none is configured (no PREFECT_API_URL).
+
+    Prefect's own temporary server first imports its whole server app into the calling process (~4 s
+    on 2 cores) and only then starts it (~6 s). This one is `prefect server start` (API only: no UI, no
+    background services that would take CPU from training) in a child process, started before the run
+    plans and imports, so the two overlap; it dies with the run, even on kill -9.
+    """
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir).resolve()
+        self.port = _free_port()
+        self.api = f"http://127.0.0.1:{self.port}/api"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        logs = self.workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        out = open(logs / "prefect-run-server.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port),
+             "--no-services", "--no-ui", "--analytics-off"],
+            env={**os.environ, "PREFECT_SERVER_API_HOST": "127.0.0.1"}, stdout=out, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent)
+        atexit.register(self.stop)  # registered before Prefect's own exit handlers, so it runs after them
+        os.environ["PREFECT_API_URL"] = self.api  # this process (and its Prefect import, still ahead) uses it
+        os.environ.setdefault("PREFECT_UI_URL", "http://127.0.0.1:4200")  # links: where `zerollm ui` serves
+
+    def wait(self, timeout: float = 120.0) -> None:
+        deadline = time.time() + timeout
+        while not healthy(f"{self.api}/health"):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the run's Prefect server did not start (see "
+                                   f"{self.workdir / 'logs' / 'prefect-run-server.log'})")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zerollm import drops
-from zerollm.report import render, sections
+from zerollm.report import charts, render, sections
 from zerollm.report.blocks import Section, Warn
 from zerollm.report.view import RunView
 
@@ -58,13 +58,8 @@ def _section_makers(registry) -> list:
     return makers
 
 
-def write(workdir: Path, record: dict, registry=None) -> Report:
-    """Write `<workdir>/reports/<run id>/report.html` and `report.md` for a run record."""
-    if registry is None:
-        from zerollm.registry import STAGES as registry
-    view = RunView.load(Path(workdir).resolve(), record, registry)
-    links = _links(view)
-    built = [sections.run_section(view, links)]
+def _sections(view: RunView, registry) -> list[Section]:
+    built = []
     for make in _section_makers(registry):
         try:
             built.append(make(view))
@@ -73,6 +68,18 @@ def write(workdir: Path, record: dict, registry=None) -> Report:
             log.warning("report: section %s failed: %s", where, exc)
             built.append(Section(where.rsplit(".", 2)[-2], where).add(
                 Warn(f"This section could not be drawn: {type(exc).__name__}: {exc}")))
+    return built
+
+
+def write(workdir: Path, record: dict, registry=None) -> Report:
+    """Write `<workdir>/reports/<run id>/report.html` and `report.md` for a run record."""
+    if registry is None:
+        from zerollm.registry import STAGES as registry
+    view = RunView.load(Path(workdir).resolve(), record, registry)
+    links = _links(view)
+    built = [sections.run_section(view, links)]
+    with charts.cache_in(view.workdir / REPORTS_DIR / ".charts"):
+        built += _sections(view, registry)
     built.append(sections.links_section(view, links))
     out = view.workdir / REPORTS_DIR / view.run_id
     out.mkdir(parents=True, exist_ok=True)
