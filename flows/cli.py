@@ -33,16 +33,23 @@ def _load(config: Optional[Path], overrides: List[str]):
         raise typer.Exit(2)
 
 
+# the options `run` and `plan` share: plan answers for exactly the run the same words would start
+CONFIG = typer.Option(None, "--config", "-c", help="Pipeline YAML (default: built-in defaults).")
+WORKDIR = typer.Option(env.workdir_default(), "--workdir", "-w", help="Where stages, runs and tracking live.")
+SET = typer.Option([], "--set", help="Override a field: a.b=VALUE (VALUE parsed as YAML).")
+UNTIL = typer.Option(None, "--until", help="Stop after this stage.")
+FORCE = typer.Option([], "--force", help="Rerun this stage even if cached (repeatable).")
+
 STOP_GRACE_S = 8.0  # after SIGTERM/Ctrl-C: time to unwind (tmp dir, MLflow KILLED, run record) before a hard exit
 
 
 @app.command()
 def run(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default: built-in defaults)."),
-    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w", help="Where stages, runs and tracking live."),
-    set_: List[str] = typer.Option([], "--set", help="Override a field: a.b=VALUE (VALUE parsed as YAML)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
-    force: List[str] = typer.Option([], "--force", help="Rerun this stage even if cached (repeatable)."),
+    config: Optional[Path] = CONFIG,
+    workdir: Path = WORKDIR,
+    set_: List[str] = SET,
+    until: Optional[str] = UNTIL,
+    force: List[str] = FORCE,
 ):
     """Run the pipeline; cached stages are reused, a killed stage starts over cleanly."""
     cfg = _load(config, set_)
@@ -51,11 +58,11 @@ def run(
 
 @app.command()
 def plan(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default: built-in defaults)."),
-    workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w", help="Where stages, runs and tracking live."),
-    set_: List[str] = typer.Option([], "--set", help="Override a field: a.b=VALUE (VALUE parsed as YAML)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
-    force: List[str] = typer.Option([], "--force", help="Rerun this stage even if cached (repeatable)."),
+    config: Optional[Path] = CONFIG,
+    workdir: Path = WORKDIR,
+    set_: List[str] = SET,
+    until: Optional[str] = UNTIL,
+    force: List[str] = FORCE,
     as_json: bool = typer.Option(False, "--json", help='Print {"stages": [{stage, key, action, reasons}, ...]}.'),
 ):
     """What `run` would do, without running anything: each stage's key, reuse or run, and why."""
