@@ -177,7 +177,8 @@ def why_changed(p: StagePlan, prev: cache.Manifest, earlier: dict[str, StagePlan
 
 
 def _show(v) -> str:
-    return v if isinstance(v, str) and v == "∅" else repr(v) if isinstance(v, str) else str(v)
+    """A config value as the user wrote it: strings quoted, ∅ for a field the older output lacked."""
+    return v if v == "∅" else repr(v) if isinstance(v, str) else str(v)
 
 
 # --- running ----------------------------------------------------------------------------------------
