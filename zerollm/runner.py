@@ -95,7 +95,10 @@ def plan(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tupl
     Raises ConfigError (one line per problem) when a stage would not have what it needs."""
     workdir = Path(workdir).resolve()
     registry = type(cfg).registry
-    selected = registry.select(until)
+    try:
+        selected = registry.select(until)
+    except ValueError as exc:
+        raise ConfigError(f"config error: {exc}") from None
     for f in force:
         if f not in registry.names:
             raise ConfigError(f"config error: --force {f!r}: unknown stage; allowed: {', '.join(registry.names)}")
