@@ -12,7 +12,7 @@ from zerollm.io.shards import read_docs
 from zerollm.runner import run_pipeline
 
 RAY = str(Path(sys.executable).with_name("ray"))
-SMALL = ["collect.sources=[{type: synthetic, language: en, seed: 3, target_mb: 0.3}]", "filter.workers=2",
+SMALL = ["collect.sources=[{type: synthetic, language: en, seed: 3, target_mb: 0.15}]", "filter.workers=2",
          "dedup.workers=2"]
 
 
