@@ -130,8 +130,8 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
     workdir.mkdir(parents=True, exist_ok=True)
     env.prepare(workdir)
     server = _start_prefect_server(workdir)  # in the background, while this process plans and imports
-    try:  # a run that must fail fails in seconds, before any stage (the flow plans again: cheap)
-        make_plan(cfg, workdir, until, tuple(force))
+    try:  # a run that must fail fails in seconds, before any stage; the flow runs this plan
+        plans = make_plan(cfg, workdir, until, tuple(force))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         if server is not None:
@@ -188,7 +188,7 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
     code = 0
     try:
         pipeline_mod.pipeline(cfg, str(workdir.resolve()), until, list(force), run_id=run_id,
-                              resumed_from=resumed_from)
+                              resumed_from=resumed_from, plans=plans)
     except BaseException as exc:  # noqa: BLE001 — every way out gets one line and a non-zero exit
         status.stop()
         sig = stopping.get("signal")

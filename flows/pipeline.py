@@ -35,13 +35,15 @@ def _flow_run_name() -> str:
 @flow(name="zerollm-pipeline", flow_run_name=_flow_run_name, validate_parameters=False)
 def pipeline(config: PipelineBase | dict | None = None, workdir: str = "work", until: str | None = None,
              force: list[str] | None = None, run_id: str | None = None, resumed_from: str | None = None,
-             config_file: str | None = None, overrides: list[str] | None = None) -> list[dict]:
+             config_file: str | None = None, overrides: list[str] | None = None,
+             plans: list | None = None) -> list[dict]:
     """`config`: a validated config (`zerollm run`), a dict (`zerollm deploy`), or None with `config_file`
-    + `overrides` (a `prefect.yaml` deployment); parsed here once, then only passed along."""
+    + `overrides` (a `prefect.yaml` deployment); parsed here once, then only passed along. `plans`: what
+    `zerollm run` planned and checked for this config moments before (else the flow plans)."""
     cfg = _config(config, config_file, overrides)
     work = Path(workdir).resolve()
     outcomes = runner.run_pipeline(cfg, work, until, tuple(force or ()), PrefectExecutor(type(cfg).registry, work),
-                                   _emit, run_id or new_run_id(), resumed_from)
+                                   _emit, run_id or new_run_id(), resumed_from, plans)
     return [asdict(o) for o in outcomes]
 
 

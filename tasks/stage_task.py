@@ -21,7 +21,7 @@ from zerollm.runner import StageOutcome, StagePlan
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def run_stage(stage: str, key: str, call: Callable[[], StageOutcome], table: str | None, workdir: str):
+def run_stage(call: Callable[[], StageOutcome], table: str | None, workdir: str):
     outcome = call()
     publish(outcome, table, Path(workdir))
     if outcome.cache_hit:  # the engine reused it: show it as Prefect shows its own cache hits
@@ -45,8 +45,7 @@ class PrefectExecutor:
 
     def stage(self, plan: StagePlan, call: Callable[[], StageOutcome]) -> StageOutcome:
         t = run_stage.with_options(name=plan.stage, task_run_name=f"{plan.stage} [{plan.key[:8]}]")
-        state = t(plan.stage, plan.key, call, self.registry.get(plan.stage).table, str(self.workdir),
-                  return_state=True)
+        state = t(call, self.registry.get(plan.stage).table, str(self.workdir), return_state=True)
         return state.result()  # raises the stage's own exception when it failed
 
     def report(self, rep, pipeline_url: str | None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from zerollm.io.hashing import canonical_json, sha256_file, short_hash  # noqa: F401  (canonical_json: re-export)
+from zerollm.io.hashing import sha256_file, short_hash
 
 MANIFEST = "MANIFEST.json"
 KEY_LEN = 16
@@ -133,8 +133,8 @@ def latest_manifest(workdir: Path, stage: str, exclude_key: str | None = None) -
 @contextlib.contextmanager
 def stage_lock(final: Path, log=None):
     """One writer per stage key across processes (two runs on one workdir): an exclusive flock on
-    `<key>.lock`, released by the kernel even on kill -9. Yields True when it had to wait, so the
-    caller looks again for what the other run finished."""
+    `<key>.lock`, released by the kernel even on kill -9. Yields True when it had to wait; the caller
+    looks again for a finished output in any case (another run may have built it since the plan)."""
     import fcntl
 
     final.parent.mkdir(parents=True, exist_ok=True)

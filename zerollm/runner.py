@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -115,12 +115,13 @@ def plan(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tupl
         input_keys = {i: plans[i].key for i in inputs}
         version, files = codeversion.code_version(root, stage.code_modules())
         fp = stage.fingerprint(stage_cfg, ctx) if stage.fingerprint else None
-        key = cache.stage_key(name, cache.key_fields(stage_cfg), input_keys, version, fp)
+        key_cfg = cache.key_fields(stage_cfg)
+        key = cache.stage_key(name, key_cfg, input_keys, version, fp)
         p = StagePlan(stage=name, key=key, dir=_rel(cache.stage_dir(workdir, name, key), workdir),
                       config=stage_cfg.model_dump(mode="json"), inputs=input_keys,
                       input_dirs={i: plans[i].dir for i in inputs}, code_version=version, code=files,
                       fingerprint=short_hash(fp) if fp is not None else "", force=name in force)
-        _decide(p, workdir, plans, cache.key_fields(stage_cfg))
+        _decide(p, workdir, plans, key_cfg)
         plans[name] = p
     if problems:
         raise ConfigError("\n".join(dict.fromkeys(problems)))
@@ -199,8 +200,9 @@ class Runner:
         self.tracker = Tracker(cfg.tracking, self.workdir)
 
     def run(self, until: str | None = None, force: tuple[str, ...] = (), run_id: str | None = None,
-            resumed_from: str | None = None) -> list[StageOutcome]:
-        plans = plan(self.cfg, self.workdir, until, force)
+            resumed_from: str | None = None, plans: list[StagePlan] | None = None) -> list[StageOutcome]:
+        """`plans`: made by the caller moments ago for this config (the CLI checks before Prefect starts)."""
+        plans = plans if plans is not None else plan(self.cfg, self.workdir, until, force)
         self.on_event("planned", plans)
         mark_stale_runs(self.workdir, self.tracker)
         run_id = run_id or new_run_id()
@@ -238,8 +240,9 @@ class Runner:
             if manifest is not None:
                 log.info("%s: cache hit %s", p.stage, p.dir)
                 return self._reuse(p, manifest, parent)
-        with cache.stage_lock(final, log) as waited:
-            manifest = cache.verify(final) if waited and not p.force else None
+        with cache.stage_lock(final, log):
+            # another run may have built it since this one planned (while we waited for its lock, or before)
+            manifest = None if p.force else cache.verify(final)
             if manifest is not None:
                 log.info("%s: made by a concurrent run, reused %s", p.stage, p.dir)
                 return self._reuse(p, manifest, parent)
@@ -344,10 +347,8 @@ def write_report(workdir: Path, record: RunRecord, tracker: Tracker, parent_run_
 
 def run_pipeline(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tuple[str, ...] = (),
                  executor: Executor | None = None, on_event: Callable[[str, object], None] | None = None,
-                 run_id: str | None = None, resumed_from: str | None = None) -> list[StageOutcome]:
+                 run_id: str | None = None, resumed_from: str | None = None,
+                 plans: list[StagePlan] | None = None) -> list[StageOutcome]:
     """Plan, check and run the pipeline: inline by default (bare GPU boxes, tests), or through `executor`."""
-    return Runner(cfg, workdir, executor, on_event).run(until, tuple(force), run_id, resumed_from)
+    return Runner(cfg, workdir, executor, on_event).run(until, tuple(force), run_id, resumed_from, plans)
 
-
-def outcome_dict(o: StageOutcome) -> dict:
-    return asdict(o)
