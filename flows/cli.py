@@ -52,6 +52,9 @@ def run(
     force: List[str] = FORCE,
 ):
     """Run the pipeline; cached stages are reused, a killed stage starts over cleanly."""
+    from zerollm import lifeline
+
+    lifeline.adopt()  # first: every process this run starts dies with it, even after a kill -9
     cfg = _load(config, set_)
     _run(cfg, workdir, until, list(force))
 
@@ -92,10 +95,13 @@ def plan(
 def resume(workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w")):
     """Rerun the latest failed run with its own config: finished stages are cache hits, so it goes on
     from the stage that failed (pretrain, sft and rlhf from their last checkpoint)."""
+    from zerollm import lifeline
     from zerollm.config import ConfigError, format_validation_error
     from zerollm.pipeline_config import PipelineConfig
     from zerollm.records import latest_failed_run, latest_run, mark_stale_runs, run_records
     from zerollm.tracking import Tracker
+
+    lifeline.adopt()
 
     recs = run_records(workdir)
     if recs and recs[-1].get("status") == "running":  # killed with -9: say so first, then resume it

@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         if name == "plan":
             p.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.cmd == "run" and argv is None:  # a real process, not a call from Python
+        from zerollm import lifeline
+
+        lifeline.adopt()  # every process this run starts dies with it, even after a kill -9
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         cfg = load_config(PipelineConfig, args.config, args.overrides)

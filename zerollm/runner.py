@@ -20,6 +20,7 @@ from zerollm.io.hashing import short_hash
 from zerollm.pipeline_config import PipelineBase
 from zerollm.records import RunRecord, mark_stale_runs, new_run_id
 from zerollm.stage import StageContext, package_root
+from zerollm.stagelock import stage_lock
 from zerollm.tracking import Tracker, flatten
 
 log = logging.getLogger("zerollm")
@@ -240,7 +241,7 @@ class Runner:
             if manifest is not None:
                 log.info("%s: cache hit %s", p.stage, p.dir)
                 return self._reuse(p, manifest, parent)
-        with cache.stage_lock(final, log):
+        with stage_lock(final, log):
             # another run may have built it since this one planned (while we waited for its lock, or before)
             manifest = None if p.force else cache.verify(final)
             if manifest is not None:
