@@ -7,12 +7,13 @@ not look at files on disk).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, fields
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,69 @@ class Manifest:
 
     @classmethod
     def read(cls, path: Path) -> "Manifest":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})  # an older or newer zerollm's extra fields
+        """OSError if the file can't be read; ValueError, naming the field, if its content is not a manifest
+        (bad JSON, a missing field, a field of the wrong type, a malformed `files` entry)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"manifest is not UTF-8 (byte {exc.start})") from None
+        except ValueError as exc:
+            raise ValueError(f"manifest is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError("manifest is not valid JSON (nested too deeply)") from None
+        return cls(**_checked_fields(cls, data))
+
+
+_JSON_NAMES = {dict: "an object", str: "a string", float: "a number", int: "an integer", type(None): "null"}
+
+
+def _got(value) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _fits(value, hint) -> bool:
+    """Parsed JSON `value` fits the annotation: str, float (an int too, not a bool), dict[...], X | None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_fits(value, h) for h in typing.get_args(hint))
+    base = typing.get_origin(hint) or hint
+    if isinstance(value, bool):
+        return base is bool
+    if base is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, base)
+
+
+def _expected(hint) -> str:
+    hints = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    return " or ".join(_JSON_NAMES.get(typing.get_origin(h) or h, str(h)) for h in hints)
+
+
+def _checked_fields(cls, data) -> dict:
+    """The dataclass's fields from parsed JSON, each checked against its annotation; unknown keys (an older
+    or newer zerollm's extra fields) are dropped."""
+    if not isinstance(data, dict):
+        raise ValueError(f"manifest: expected an object, got {_got(data)}")
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in fields(cls):
+        if f.name not in data:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ValueError(f"manifest field {f.name!r}: missing")
+            continue
+        value = data[f.name]
+        if not _fits(value, hints[f.name]):
+            raise ValueError(f"manifest field {f.name!r}: expected {_expected(hints[f.name])}, got {_got(value)}")
+        out[f.name] = value
+    for rel, meta in out["files"].items():  # relpath -> {"size", "sha256"}: what check() reads
+        where = f"manifest field 'files': entry {rel!r}"
+        if not isinstance(meta, dict):
+            raise ValueError(f"{where}: expected an object, got {_got(meta)}")
+        size = meta.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"{where}: 'size' expected an integer >= 0, got {_got(size)}")
+        if not isinstance(meta.get("sha256"), str):
+            raise ValueError(f"{where}: 'sha256' expected a string, got {_got(meta.get('sha256'))}")
+    return out
 
 
 def stage_dir(workdir: Path, stage: str, key: str) -> Path:
@@ -96,17 +157,22 @@ def check(out_dir: Path, check_hash: bool = True) -> tuple[Manifest | None, str 
         return None, ("missing its manifest (an unfinished or removed output)" if out_dir.exists() else NOT_BUILT)
     try:
         manifest = Manifest.read(mpath)
-    except (ValueError, TypeError, KeyError):
-        return None, "corrupt: unreadable manifest"
+    except OSError as exc:
+        return None, f"corrupt: unreadable manifest ({exc.strerror or exc})"
+    except ValueError as exc:  # bad JSON, or a field of the wrong type: never a crash, just not done
+        return None, f"corrupt: {exc}"
     for rel, meta in manifest.files.items():
         f = out_dir / rel
         try:
             if f.stat().st_size != meta["size"]:
                 return None, f"corrupt: {rel} changed size"
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a listed path with a NUL byte
             return None, f"missing: {rel}"
-        if check_hash and sha256_file(f) != meta["sha256"]:
-            return None, f"corrupt: {rel} changed content"
+        try:
+            if check_hash and sha256_file(f) != meta["sha256"]:
+                return None, f"corrupt: {rel} changed content"
+        except OSError as exc:  # a directory listed as a file, permissions
+            return None, f"corrupt: {rel} unreadable ({exc.strerror or exc})"
     return manifest, None
 
 
@@ -128,29 +194,6 @@ def latest_manifest(workdir: Path, stage: str, exclude_key: str | None = None) -
         if best is None or m.finished > best.finished:
             best = m
     return best
-
-
-@contextlib.contextmanager
-def stage_lock(final: Path, log=None):
-    """One writer per stage key across processes (two runs on one workdir): an exclusive flock on
-    `<key>.lock`, released by the kernel even on kill -9. Yields True when it had to wait; the caller
-    looks again for a finished output in any case (another run may have built it since the plan)."""
-    import fcntl
-
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with open(final.parent / f"{final.name}.lock", "a+") as fh:
-        waited = False
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            waited = True
-            if log is not None:
-                log.info("%s: another run is writing %s; waiting for it", final.parent.name, final.name)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield waited
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def new_tmp_dir(final: Path) -> Path:

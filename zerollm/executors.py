@@ -46,10 +46,7 @@ def run_pipeline(cfg: DataConfig | None, pipeline: list, tasks: int, workers: in
     """Run one datatrove pipeline to completion on the chosen executor."""
     cfg = cfg or DataConfig()
     if cfg.executor == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        LocalPipelineExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=str(logging_dir),
-                              skip_completed=False).run()
+        local_executor(pipeline, tasks, workers, logging_dir).run()
     elif cfg.executor == "ray":
         import ray
         from datatrove.executor.ray import RayPipelineExecutor
@@ -67,6 +64,59 @@ def run_pipeline(cfg: DataConfig | None, pipeline: list, tasks: int, workers: in
         executor = slurm_executor(cfg.slurm, pipeline, tasks, workers, logging_dir, name)
         executor.run()
         wait_for_completions(Path(logging_dir), tasks, cfg.slurm.poll_seconds)
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+def local_executor(pipeline: list, tasks: int, workers: int, logging_dir: Path):
+    """datatrove's local executor, except that a worker killed mid-task (the OOM killer, a kill -9)
+    fails the stage within a second: its multiprocessing pool would wait forever for the lost task."""
+    import multiprocess
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.utils.stats import PipelineStats
+
+    class Watched(LocalPipelineExecutor):
+        def run(self):
+            if self.workers == 1:
+                return super().run()
+            self.save_executor_as_json()
+            manager = multiprocess.Manager()
+            try:
+                local_ranks = manager.Queue()
+                for i in range(self.workers):
+                    local_ranks.put(i)
+                with multiprocess.get_context(self.start_method).Pool(self.workers) as pool:
+                    pending = [pool.apply_async(self._launch_run_for_rank, (rank, local_ranks))
+                               for rank in range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)]
+                    _watch(pool, pending)
+                    stats = sum((r.get() for r in pending), start=PipelineStats())
+                with self.logging_dir.open("stats.json", "wt") as f:
+                    stats.save_to_disk(f)
+                return stats
+            finally:
+                manager.shutdown()
+
+    return Watched(pipeline, tasks=tasks, workers=workers, logging_dir=str(logging_dir), skip_completed=False)
+
+
+def _watch(pool, pending: list, poll: float = 0.5) -> None:
+    """Until every task is done; raises WorkerDied as soon as a pool worker ends abnormally (the pool
+    replaces it, but the task it held is lost)."""
+    import signal
+
+    seen = {}
+    while not all(r.ready() for r in pending):
+        seen.update({p.pid: p for p in list(pool._pool)})
+        dead = [p for p in seen.values() if p.exitcode not in (None, 0)]
+        if dead:
+            code = dead[0].exitcode
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+            raise WorkerDied(f"a datatrove worker (pid {dead[0].pid}) ended mid-task ({how}; the OOM killer does "
+                             "this when memory runs out): its task is lost, so the stage stops; rerun or "
+                             "`zerollm resume` starts it over")
+        next(r for r in pending if not r.ready()).wait(poll)
 
 
 def slurm_executor(cfg: SlurmSettings, pipeline: list, tasks: int, workers: int, logging_dir: Path, name: str):

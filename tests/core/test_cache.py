@@ -1,5 +1,8 @@
+import json
 import os
 import time
+
+import pytest
 
 from zerollm import cache
 
@@ -70,3 +73,60 @@ def test_speed_only_settings_stay_out_of_the_key():
         assert cache.key_fields(getattr(a, stage)) == cache.key_fields(getattr(b, stage)), stage
     assert cache.key_fields(a.dedup) != cache.key_fields(c.dedup)
     assert "workers" not in cache.key_fields(a.dedup) and "threshold" in cache.key_fields(a.dedup)
+
+
+def _committed(workdir, key="k"):
+    """A committed stage output with one file, and its manifest as a dict to spoil."""
+    final = cache.stage_dir(workdir, "dedup", key)
+    tmp = cache.new_tmp_dir(final)
+    (tmp / "a.txt").write_text("hello")
+    cache.commit(tmp, final, _manifest(key=key))
+    return final, json.loads((final / cache.MANIFEST).read_text())
+
+
+@pytest.mark.parametrize("field, spoil", [
+    ("files", {"files": []}),
+    ("files", {"files": {"a.txt": 3}}),
+    ("files", {"files": {"a.txt": {"size": "x", "sha256": "abc"}}}),
+    ("files", {"files": {"a.txt": {"size": -1, "sha256": "abc"}}}),
+    ("files", {"files": {"a.txt": {"size": 5}}}),
+    ("metrics", {"metrics": "x"}),
+    ("key", {"key": 5}),
+    ("finished", {"finished": "yesterday"}),
+    ("finished", {"finished": True}),
+    ("mlflow_run_id", {"mlflow_run_id": 7}),
+    ("code", {"code": ["a.py"]}),
+    ("stage", {"stage": None}),
+])
+def test_a_mistyped_manifest_is_not_done_and_never_crashes(tmp_path, field, spoil):
+    final, data = _committed(tmp_path)
+    (final / cache.MANIFEST).write_text(json.dumps({**data, **spoil}))
+    assert cache.verify(final) is None
+    problem = cache.check(final)[1]
+    assert problem.startswith(f"corrupt: manifest field {field!r}"), problem
+    assert cache.latest_manifest(tmp_path, "dedup") is None
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"[1, 2]", "corrupt: manifest: expected an object, got list"),
+    (b'{"stage": "dedup"}', "corrupt: manifest field 'key': missing"),
+    (b'{"stage": "dedup", "key": "k", "conf', "corrupt: manifest is not valid JSON"),
+    (b'{"stage": "caf\xe9"}', "corrupt: manifest is not UTF-8"),
+    (b"[" * 100_000, "corrupt: manifest is not valid JSON"),
+    (b"", "corrupt: manifest is not valid JSON"),
+])
+def test_a_corrupt_manifest_is_not_done_and_never_crashes(tmp_path, content, problem):
+    final, _ = _committed(tmp_path)
+    (final / cache.MANIFEST).write_bytes(content)
+    assert cache.verify(final) is None
+    assert cache.check(final)[1].startswith(problem)
+    assert cache.latest_manifest(tmp_path, "dedup") is None
+
+
+def test_latest_manifest_skips_a_broken_one_and_extra_fields_are_tolerated(tmp_path):
+    good, data = _committed(tmp_path, "good")
+    (good / cache.MANIFEST).write_text(json.dumps({**data, "from_a_newer_zerollm": [1, 2]}))
+    bad, data = _committed(tmp_path, "bad")
+    (bad / cache.MANIFEST).write_text(json.dumps({**data, "files": []}))
+    assert cache.verify(good) is not None and cache.check(good)[1] is None
+    assert cache.latest_manifest(tmp_path, "dedup").key == "good"

@@ -7,6 +7,7 @@ Reject, which is what lets the collect stage check `in = out + rejected`.
 
 from __future__ import annotations
 
+import codecs
 import glob
 import json
 import logging
@@ -77,6 +78,53 @@ def decode(raw: bytes, where: str) -> str | Reject:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Reject("invalid_utf8", where, f"byte {exc.start}: {_sample(raw)}")
+
+
+SNIFF_BYTES = 64 << 10
+# what a local source's files must be, by source type (the `allowed:` of a preflight problem)
+READABLE_AS = {"text": "UTF-8 text files", "html": "UTF-8 HTML files",
+               "jsonl": "UTF-8 JSON-lines files (.jsonl, or gzip-compressed .jsonl.gz)", "parquet": "Parquet files",
+               "warc": "WARC files (.warc, or gzip-compressed .warc.gz)"}
+_WHY = {"empty": "empty", "binary": "binary", "invalid_utf8": "not UTF-8"}
+
+
+def sniff(path: Path, kind: str) -> str | None:
+    """Why `path` can't be read as a `kind` source ("binary", "empty", ...), judged from its first 64 KiB by
+    the readers' own rules; None if it can, or might (only a prefix is looked at). For the preflight check:
+    a file this passes is not rejected whole by its reader for being unreadable, empty, binary or not UTF-8."""
+    import gzip
+
+    try:
+        with (gzip.open if kind == "jsonl" and path.suffix == ".gz" else open)(path, "rb") as f:
+            head = f.read(SNIFF_BYTES + 1)  # gzip: only this much is decompressed
+    except (OSError, EOFError, zlib.error) as exc:  # permissions, a bad or truncated gzip stream
+        return f"unreadable: {getattr(exc, 'strerror', None) or exc}"
+    whole, head = len(head) <= SNIFF_BYTES, head[:SNIFF_BYTES]
+    if not head:
+        return "empty"
+    if kind == "parquet":
+        return None if head.startswith(b"PAR1") else "not Parquet (no PAR1 magic)"
+    if kind == "warc":
+        return None if head.startswith((b"\x1f\x8b", b"WARC/")) else "not WARC (no WARC/ header, not gzip)"
+    # text and html are decoded whole, jsonl line by line: a file is readable if one such unit is
+    units = head.split(b"\n") if kind == "jsonl" else [head]
+    why = []
+    for i, unit in enumerate(units):
+        if not whole and i == len(units) - 1:  # cut at the sniff boundary: drop a split multi-byte char
+            dec = codecs.getincrementaldecoder("utf-8")()
+            try:
+                dec.decode(unit, final=False)
+                unit = unit[:len(unit) - len(dec.getstate()[0])]
+            except UnicodeDecodeError:
+                pass  # decode() below says so
+        got = decode(unit, str(path))
+        if isinstance(got, str):
+            return None
+        if got.reason != "empty" or kind != "jsonl":  # blank lines are skipped, not rejected
+            why.append(_WHY.get(got.reason, got.reason))
+    if not whole and (not why or why == ["empty"]):
+        return None  # only blank so far: the rest of the file may hold the text
+    return why[0] if why else "empty"
 
 
 # ---- local files -------------------------------------------------------------------------------

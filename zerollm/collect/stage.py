@@ -17,7 +17,9 @@ from zerollm.collect.chat import normalise
 from zerollm.collect.config import (
     CollectConfig, HfRows, HfSource, JsonlRows, ParquetRows, SyntheticConfig, UrlSource, source_name,
 )
-from zerollm.collect.sources import Doc, Record, Reject, expand, read_hf, read_local, read_rows, read_url
+from zerollm.collect.sources import (
+    READABLE_AS, Doc, Record, Reject, expand, read_hf, read_local, read_rows, read_url, sniff,
+)
 from zerollm.io.shards import ShardWriter, write_jsonl
 from zerollm.stage import Stage, StageContext, StageResult
 
@@ -47,14 +49,30 @@ def fingerprint(cfg: CollectConfig, ctx: StageContext) -> dict:
 
 
 def check(cfg: CollectConfig, pipeline, ctx: StageContext) -> list[str]:
-    """Local paths that match no files, before an hour of work is spent on the rest."""
+    """Local paths that match no files, or only files none of which its reader can read (binary, empty, not
+    UTF-8, not that format: a 64 KiB sniff per file, stopping at the first readable one), before an hour of
+    work is spent on the rest. Some readable files and some not is no problem here: the reader rejects those."""
     problems = []
     listed = [(f"collect.sources[{i}]", src) for i, src in enumerate(cfg.sources)]
     listed += [(f"collect.{kind}[{i}]", src) for kind in DATASETS for i, src in enumerate(getattr(cfg, kind) or [])]
     for key, src in listed:
-        if hasattr(src, "path") and not expand(src.path):
+        if not hasattr(src, "path"):
+            continue
+        files = expand(src.path)
+        if not files:
             problems.append(f"{key}.path: {src.path!r} matches no files (relative to {Path.cwd()}); allowed: an "
                             "existing file or a glob that matches one")
+            continue
+        why = []
+        for f in files:
+            reason = sniff(f, src.type)
+            if reason is None:
+                break
+            why.append(f"{f.name}: {reason}")
+        else:
+            more = f", +{len(why) - 3} more" if len(why) > 3 else ""
+            problems.append(f"{key}.path: {src.path!r} matches {len(files)} file(s), none readable as {src.type} "
+                            f"({', '.join(why[:3])}{more}); allowed: {READABLE_AS[src.type]}")
     embedded = cfg.embedded_chat_sets()
     if embedded:
         ctx.log.warning("collect: %s unset and no synthetic world among collect.sources: they come from the "
