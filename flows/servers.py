@@ -111,10 +111,12 @@ class RunServer:
         self.port = _free_port()
         self.api = f"http://127.0.0.1:{self.port}/api"
         self.proc: subprocess.Popen | None = None
+        self._db_lock = None
 
     def start(self) -> None:
         logs = self.workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
+        self._hold_new_database()
         out = open(logs / "prefect-run-server.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port),
@@ -125,15 +127,38 @@ class RunServer:
         os.environ["PREFECT_API_URL"] = self.api  # this process (and its Prefect import, still ahead) uses it
         os.environ.setdefault("PREFECT_UI_URL", "http://127.0.0.1:4200")  # links: where `zerollm ui` serves
 
+    def _hold_new_database(self) -> None:
+        """Runs started together on a new workdir would each start a server that creates and migrates
+        the one Prefect database at once (alembic collides): the first holds a lock until its server
+        answers, and the others start theirs after it, on a database that is ready."""
+        import fcntl
+
+        home = Path(os.environ.get("PREFECT_HOME") or self.workdir / "prefect")
+        home.mkdir(parents=True, exist_ok=True)
+        lock = open(home / "prefect.db.lock", "a")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (home / "prefect.db").exists():
+            lock.close()
+        else:
+            self._db_lock = lock
+
     def wait(self, timeout: float = 120.0) -> None:
         deadline = time.time() + timeout
-        while not healthy(f"{self.api}/health"):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the run's Prefect server did not start (see "
-                                   f"{self.workdir / 'logs' / 'prefect-run-server.log'})")
-            time.sleep(0.1)
+        try:
+            while not healthy(f"{self.api}/health"):
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"the run's Prefect server did not start (see "
+                                       f"{self.workdir / 'logs' / 'prefect-run-server.log'})")
+                time.sleep(0.1)
+        finally:
+            if self._db_lock is not None:
+                self._db_lock.close()
+                self._db_lock = None
 
     def stop(self) -> None:
+        if self._db_lock is not None:
+            self._db_lock.close()
+            self._db_lock = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

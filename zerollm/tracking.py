@@ -76,39 +76,48 @@ _PATH_COLUMNS = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
                  ("tags", "value"), ("model_version_tags", "value"))
 
 
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a `sqlite:///` tracking URI (None for a server or another store)."""
+    return Path(unquote(uri[len("sqlite:///"):])) if uri.startswith("sqlite:///") else None
+
+
+@contextlib.contextmanager
+def store_lock(db: Path):
+    """One process at a time opens a new or moved sqlite store: MLflow creates and migrates its schema on
+    first use, and two processes doing that at once collide in alembic ("duplicate column name")."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{db}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def rebase_moved_store(workdir: Path, experiment: str) -> None:
-    """Point a moved or copied workdir's own MLflow store at its new place.
+    """Point a moved or copied workdir's own MLflow store at its new place (call under `store_lock`).
 
     MLflow keeps absolute file URIs (the experiment's artifact location, each run's artifact URI, model
     version sources) and has no API to change an experiment's artifact location: left alone, a copy
     would log artifacts into the original (or recreate it after a move) and read models from there.
-    Rewritten with sqlite3 in one transaction, under a file lock so one process does it, before MLflow
-    opens the store."""
+    Rewritten with sqlite3 in one transaction, before MLflow opens the store."""
     here = Path(workdir).resolve()
     db = here / "mlflow.db"
     if not db.is_file():
         return
-    with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=60)) as ro:
-        if _moved_from(ro, experiment, here) is None:  # the common case: no lock, no write
+    con = sqlite3.connect(db, timeout=60, isolation_level=None)
+    try:
+        old = _moved_from(con, experiment, here)
+        if old is None:  # the common case: nothing to write
             return
-    with open(here / "mlflow.db.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        con = sqlite3.connect(db, timeout=60, isolation_level=None)
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            old = _moved_from(con, experiment, here)  # again: another process may have done it meanwhile
-            if old is not None:
-                _rewrite_prefixes(con, [(old[0], here.as_uri()), (Path(old[1]).as_uri(), here.as_uri()),
-                                        (old[1], str(here))])
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
-    if old is not None:
-        log.warning("workdir moved from %s to %s: MLflow paths rebased", old[1], here)
+        con.execute("BEGIN IMMEDIATE")
+        _rewrite_prefixes(con, [(old[0], here.as_uri()), (Path(old[1]).as_uri(), here.as_uri()),
+                                (old[1], str(here))])
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    log.warning("workdir moved from %s to %s: MLflow paths rebased", old[1], here)
 
 
 def _moved_from(con: sqlite3.Connection, experiment: str, here: Path) -> tuple[str, str] | None:
@@ -154,9 +163,16 @@ class Tracker:
         if self._client is None:
             from mlflow.tracking import MlflowClient
 
-            if self.uri == own_store_uri(self.workdir):
-                rebase_moved_store(self.workdir, self.experiment_name)
-            self._client = MlflowClient(tracking_uri=self.uri)
+            db = sqlite_path(self.uri)
+            if db is None:
+                self._client = MlflowClient(tracking_uri=self.uri)
+            else:
+                with store_lock(db):
+                    if self.uri == own_store_uri(self.workdir):
+                        rebase_moved_store(self.workdir, self.experiment_name)
+                    client = MlflowClient(tracking_uri=self.uri)
+                    client.search_experiments(max_results=1)  # creates or migrates the schema, under the lock
+                    self._client = client
         return self._client
 
     @property
