@@ -7,7 +7,7 @@ CONFIG ?= configs/tiny.yaml
 STAMP := $(VENV)/.installed
 SDIST_DIR := $(VENV)/share/zerollm
 
-.PHONY: setup run test test-fast ui bench clean
+.PHONY: setup run test test-fast test-faults ui bench clean
 
 setup: $(STAMP)
 
@@ -30,7 +30,11 @@ test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -ra --durations=15
 
 test-fast: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow and not faults"
+
+# real kills, full disks, tracking outages, concurrent runs: minutes each, so apart from `make test` (CI runs both)
+test-faults: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -ra --durations=10 -m faults
 
 ui: setup
 	$(BIN)/zerollm ui --workdir $(WORKDIR)

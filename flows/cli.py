@@ -125,8 +125,10 @@ def resume(workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w"
 
 def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_from: Optional[str] = None) -> None:
     from zerollm.config import ConfigError
+    from zerollm.diskfull import DiskFull
     from zerollm.records import new_run_id
     from zerollm.runner import plan as make_plan
+    from zerollm.runner import preflight
 
     names = type(cfg).registry.names
     for name in ([until] if until else []) + list(force):
@@ -138,6 +140,7 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
     server = _start_prefect_server(workdir)  # in the background, while this process plans and imports
     try:  # a run that must fail fails in seconds, before any stage; the flow runs this plan
         plans = make_plan(cfg, workdir, until, tuple(force))
+        preflight(cfg, workdir)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         if server is not None:
@@ -200,11 +203,12 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
         sig = stopping.get("signal")
         if sig is not None or isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "TerminationSignal":
             name = signal.Signals(sig).name if sig else type(exc).__name__
-            err.print(f"[yellow]stopped[/] ({name}) — checkpoints kept; resume: zerollm resume --workdir {workdir}")
+            err.print(f"[yellow]stopped[/] ({name}) — checkpoints kept; {_next_step(workdir, run_id)}", soft_wrap=True)
             code = 128 + (sig or signal.SIGINT)
         else:
-            err.print(f"[red]pipeline failed:[/] {type(exc).__name__}: {exc}")
-            err.print(f"inspect: zerollm status --workdir {workdir}; resume: zerollm resume --workdir {workdir}")
+            what = str(exc) if isinstance(exc, DiskFull) else f"{type(exc).__name__}: {exc}"
+            err.print(f"[red]pipeline failed:[/] {what}", soft_wrap=True, highlight=False)
+            err.print(f"inspect: zerollm status --workdir {workdir}; {_next_step(workdir, run_id)}", soft_wrap=True)
             code = 1
     finally:
         status.stop()
@@ -219,6 +223,16 @@ def _run(cfg, workdir: Path, until: Optional[str], force: list[str], resumed_fro
         signal.signal(s, h)
     _say_gate(workdir, t0)
     console.print(f"done in {time.time() - t0:.1f}s — zerollm status --workdir {workdir}")
+
+
+def _next_step(workdir: Path, run_id: str) -> str:
+    """Resume only what can be resumed: a run that failed before writing its record cannot be."""
+    from zerollm.records import latest_failed_run
+
+    rec = latest_failed_run(workdir)
+    if rec is not None and rec.get("run_id") == run_id:
+        return f"resume: zerollm resume --workdir {workdir}"
+    return "this run left no record to resume (it stopped before its first stage): run the same command again"
 
 
 def _start_prefect_server(workdir: Path):

@@ -11,6 +11,7 @@ import logging
 import sys
 
 from zerollm.config import ConfigError, load_config
+from zerollm.diskfull import DiskFull
 from zerollm.pipeline_config import PipelineConfig
 from zerollm.runner import plan, run_pipeline
 
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except DiskFull as exc:  # the traceback says nothing more than this line
+        print(f"pipeline failed: {exc}", file=sys.stderr)
+        return 1
     for o in outcomes:
         print(f"{o.stage:<10} {'cached' if o.cache_hit else 'ran':<6} {o.seconds:8.1f}s  {o.dir}")
     return 0

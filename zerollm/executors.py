@@ -5,6 +5,7 @@ key (`data:` in the pipeline config, handed to the stages through their context)
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -81,7 +82,10 @@ def local_executor(pipeline: list, tasks: int, workers: int, logging_dir: Path):
         def run(self):
             if self.workers == 1:
                 return super().run()
+            import psutil
+
             self.save_executor_as_json()
+            before = {p.pid for p in psutil.Process().children(recursive=True)}
             manager = multiprocess.Manager()
             try:
                 local_ranks = manager.Queue()
@@ -90,7 +94,7 @@ def local_executor(pipeline: list, tasks: int, workers: int, logging_dir: Path):
                 with multiprocess.get_context(self.start_method).Pool(self.workers) as pool:
                     pending = [pool.apply_async(self._launch_run_for_rank, (rank, local_ranks))
                                for rank in range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)]
-                    _watch(pool, pending)
+                    _watch(pending, before)
                     stats = sum((r.get() for r in pending), start=PipelineStats())
                 with self.logging_dir.open("stats.json", "wt") as f:
                     stats.save_to_disk(f)
@@ -101,22 +105,41 @@ def local_executor(pipeline: list, tasks: int, workers: int, logging_dir: Path):
     return Watched(pipeline, tasks=tasks, workers=workers, logging_dir=str(logging_dir), skip_completed=False)
 
 
-def _watch(pool, pending: list, poll: float = 0.5) -> None:
-    """Until every task is done; raises WorkerDied as soon as a pool worker ends abnormally (the pool
-    replaces it, but the task it held is lost)."""
-    import signal
+def _watch(pending: list, before: set[int], poll: float = 0.5) -> None:
+    """Until every task is done. Raises WorkerDied as soon as a process of the pool (a worker, its fork
+    server, the manager: anything started since `before`) is gone: the pool would replace a worker,
+    but the task it held is lost, and without its fork server or manager the others wait forever."""
+    import psutil
 
-    seen = {}
+    me = psutil.Process()
+    pool: dict[int, tuple[psutil.Process, str]] = {}
     while not all(r.ready() for r in pending):
-        seen.update({p.pid: p for p in list(pool._pool)})
-        dead = [p for p in seen.values() if p.exitcode not in (None, 0)]
-        if dead:
-            code = dead[0].exitcode
-            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-            raise WorkerDied(f"a datatrove worker (pid {dead[0].pid}) ended mid-task ({how}; the OOM killer does "
-                             "this when memory runs out): its task is lost, so the stage stops; rerun or "
-                             "`zerollm resume` starts it over")
+        for p in me.children(recursive=True):
+            if p.pid not in before and p.pid not in pool:
+                with contextlib.suppress(psutil.Error):
+                    pool[p.pid] = (p, _role(p.cmdline(), me.cmdline()))
+        for pid, (p, role) in pool.items():
+            try:
+                alive = p.status() != psutil.STATUS_ZOMBIE
+            except psutil.Error:
+                alive = False
+            if not alive:
+                for other, _ in pool.values():  # what is left of the pool would only wait for the lost task
+                    with contextlib.suppress(psutil.Error):
+                        other.kill()
+                raise WorkerDied(f"a process of the stage's datatrove pool ({role}, pid {pid}) ended mid-task: killed, "
+                                 "or out of memory (the OOM killer). Its task is lost, so the stage stops; a rerun "
+                                 "or `zerollm resume` starts it over")
         next(r for r in pending if not r.ready()).wait(poll)
+
+
+def _role(cmd: list[str], main: list[str]) -> str:
+    text = " ".join(cmd)
+    if "forkserver" in text:
+        return "a worker or its fork server"
+    if "resource_tracker" in text:
+        return "the resource tracker"
+    return "the pool's manager" if cmd == main else "a worker"
 
 
 def slurm_executor(cfg: SlurmSettings, pipeline: list, tasks: int, workers: int, logging_dir: Path, name: str):

@@ -20,6 +20,7 @@ from zerollm import machine
 from zerollm.cache import process_alive
 
 log = logging.getLogger("zerollm")
+RESERVE_BYTES = 256 * 1024
 
 
 def new_run_id() -> str:
@@ -40,12 +41,18 @@ class RunRecord:
                      "config": config, "until": until, "resumed_from": resumed_from, "pid": os.getpid(),
                      "host": socket.gethostname(), "machine": machine.describe(), "stages": [], **(extra or {})}
         self.save()
+        self._reserve = self.workdir / "runs" / f".{self.id}.reserve"
+        try:  # room kept for the final record: a run that fails on a full disk must still say so
+            self._reserve.write_bytes(b"\0" * RESERVE_BYTES)
+        except OSError:
+            self._reserve.unlink(missing_ok=True)
 
     def add(self, outcome) -> None:
         self.data["stages"].append(asdict(outcome))
         self.save()
 
     def finish(self, status: str, error: BaseException | None = None) -> None:
+        self._reserve.unlink(missing_ok=True)
         self.data["status"] = status
         self.data["finished"] = time.time()
         if machine.accelerator():
@@ -55,7 +62,10 @@ class RunRecord:
         self.save()
 
     def save(self) -> None:
-        _write(self.workdir, self.data, latest=True)
+        try:
+            _write(self.workdir, self.data, latest=True)
+        except OSError as exc:  # a full disk: the run goes on (or fails with its own error), said once here
+            log.warning("run record %s not saved: %s", self.id, exc)
 
 
 def _write(workdir: Path, rec: dict, latest: bool) -> None:
@@ -64,8 +74,12 @@ def _write(workdir: Path, rec: dict, latest: bool) -> None:
     text = json.dumps(rec, indent=2, default=str)
     for name in [f"{rec['run_id']}.json"] + (["latest.json"] if latest else []):
         tmp = runs / f".{name}.{os.getpid()}.part"  # per process: two runs may save at once
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(runs / name)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(runs / name)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def latest_run(workdir: Path) -> dict | None:

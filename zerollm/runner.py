@@ -8,14 +8,16 @@ The cache decision is made here and nowhere else. Prefect is one way to execute 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from zerollm import cache, codeversion, faults
+from zerollm import cache, codeversion, diskfull, faults
 from zerollm.config import ConfigError
+from zerollm.diskfull import DiskFull
 from zerollm.io.hashing import short_hash
 from zerollm.pipeline_config import PipelineBase
 from zerollm.records import RunRecord, mark_stale_runs, new_run_id
@@ -129,6 +131,13 @@ def plan(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tupl
     return list(plans.values())
 
 
+def preflight(cfg: PipelineBase, workdir: Path, tracker: Tracker | None = None) -> None:
+    """What a run needs beyond its config, checked in seconds before any stage: the tracking server."""
+    problem = (tracker or Tracker(cfg.tracking, Path(workdir).resolve())).unreachable()
+    if problem:
+        raise ConfigError(f"config error: {problem}")
+
+
 def _context(cfg: PipelineBase, workdir: Path, name: str, **kw) -> StageContext:
     kw.setdefault("selected", type(cfg).registry.names)
     return StageContext(workdir=workdir, log=logging.getLogger(f"zerollm.{name}"), data=cfg.data,
@@ -204,18 +213,23 @@ class Runner:
             resumed_from: str | None = None, plans: list[StagePlan] | None = None) -> list[StageOutcome]:
         """`plans`: made by the caller moments ago for this config (the CLI checks before Prefect starts)."""
         plans = plans if plans is not None else plan(self.cfg, self.workdir, until, force)
+        preflight(self.cfg, self.workdir, self.tracker)
         self.on_event("planned", plans)
         mark_stale_runs(self.workdir, self.tracker)
-        run_id = run_id or new_run_id()
         extra = self.executor.info()
-        parent = self.tracker.start_run(self.cfg.name, tags={
-            "zerollm.kind": "pipeline", "zerollm.run_id": run_id, "resumed_from": resumed_from or "",
-            **{k: v for k, v in extra.get("tags", {}).items()}})
-        self.tracker.log_params(parent, {"until": until or "", "force": ",".join(force)})
-        record = RunRecord(self.workdir, self.cfg.model_dump(mode="json"), parent, run_id=run_id, until=until,
-                           resumed_from=resumed_from, extra=extra.get("record"))
+        # the record first: whatever fails after this point leaves a failed run that `zerollm resume` finds
+        record = RunRecord(self.workdir, self.cfg.model_dump(mode="json"), None, run_id=run_id or new_run_id(),
+                           until=until, resumed_from=resumed_from, extra=extra.get("record"))
         outcomes = []
+        parent = None
         try:
+            parent = self.tracker.start_run(self.cfg.name, tags={
+                "zerollm.kind": "pipeline", "zerollm.run_id": record.id, "resumed_from": resumed_from or "",
+                **{k: v for k, v in extra.get("tags", {}).items()}})
+            self.tracker.log_params(parent, {"until": until or "", "force": ",".join(force)})
+            if parent:
+                record.data["mlflow_run_id"] = parent
+                record.save()
             for p in plans:
                 self.on_event("start", p)
                 outcome = self.executor.stage(p, lambda p=p: self.execute(p, parent, record.id))
@@ -268,13 +282,15 @@ class Runner:
         final = self.workdir / p.dir
         tmp = cache.new_tmp_dir(final)
         scratch = final.with_name(f"{final.name}.work")
+        failed = final.with_name(f"{final.name}.failed")
         if p.force:
             shutil.rmtree(scratch, ignore_errors=True)
         log.info("%s: running -> %s (%s)", p.stage, p.dir, "; ".join(p.reasons))
         mlflow_run = self.tracker.start_run(p.stage, parent, params=p.config, tags={
             "cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir, "reasons": "; ".join(p.reasons)[:4000]})
         metrics_buffer = self.tracker.metric_buffer(mlflow_run)
-        ctx = _context(self.cfg, self.workdir, p.stage, scratch=scratch, log_metrics=metrics_buffer.add)
+        ctx = _context(self.cfg, self.workdir, p.stage, scratch=scratch, log_metrics=metrics_buffer.add,
+                       failed_dir=failed)
         started = time.time()
         try:
             faults.maybe_fail(self.cfg.faults, p.stage, p.key, self.workdir)
@@ -287,10 +303,14 @@ class Runner:
                 code=p.code, fingerprint=p.fingerprint, run_id=run_id)
             cache.commit(tmp, final, manifest)
         except BaseException as exc:
+            # the temporary directory goes first: nothing here may wait on a tracking or database call
+            full = self._discard(p, stage, tmp, failed, exc)
             self.tracker.end_run(mlflow_run, end_status(exc))
-            shutil.rmtree(tmp, ignore_errors=True)  # scratch checkpoints stay: the rerun resumes from them
+            if full:
+                raise DiskFull(full) from exc
             raise
         shutil.rmtree(scratch, ignore_errors=True)  # the stage is done: its checkpoints are not needed to resume
+        shutil.rmtree(failed, ignore_errors=True)
         metrics = dict(result.metrics)
         try:
             self.tracker.set_tags(mlflow_run, {"output_uri": final.as_uri()})  # large outputs referenced, not copied
@@ -308,6 +328,23 @@ class Runner:
             self.tracker.end_run(mlflow_run)
         return StageOutcome(p.stage, p.key, False, manifest.seconds, metrics, p.dir, mlflow_run, mlflow_run, run_id,
                             manifest.seconds, list(p.reasons), self.tracker.run_url(mlflow_run))
+
+    def _discard(self, p: StagePlan, stage, tmp: Path, failed: Path, exc: BaseException) -> str | None:
+        """Remove a failed attempt's temporary directory, keeping the files worth inspecting; returns
+        the one-line explanation when the disk was full. Scratch checkpoints stay: a rerun resumes there."""
+        written = diskfull.tree_size(tmp)
+        kept = [tmp / rel for rel in stage.kept_on_failure if (tmp / rel).is_file()]
+        if kept:
+            shutil.rmtree(failed, ignore_errors=True)
+            failed.mkdir(parents=True, exist_ok=True)
+            for f in kept:
+                os.replace(f, failed / f.name)
+            log.warning("%s: kept from the failed attempt: %s", p.stage,
+                        ", ".join(_rel(failed / f.name, self.workdir) for f in kept))
+        shutil.rmtree(tmp, ignore_errors=True)
+        earlier = cache.latest_manifest(self.workdir, p.stage)
+        return diskfull.explain(p.stage, exc, tmp, written,
+                                sum(f["size"] for f in earlier.files.values()) if earlier else None)
 
     def _report(self, record: RunRecord, parent: str | None) -> None:
         rep = write_report(self.workdir, record, self.tracker, parent, type(self.cfg).registry)

@@ -47,6 +47,8 @@ class StageContext:
     model_stages: tuple[str, ...] = ()
     # the stages this run selected (--until): a check may refuse a reference to one left out
     selected: tuple[str, ...] = ()
+    # where the files named in `Stage.kept_on_failure` go when this attempt fails (for error messages)
+    failed_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Stage:
     produces_model: bool = False  # a candidate for quantize and evaluate
     system_metrics: bool = False  # CPU/GPU/memory curves in MLflow while it runs (training stages)
     table: str | None = None  # a JSON list of flat rows in its directory, shown as a Prefect table artifact
+    # files of a failed attempt worth inspecting (rejected inputs): moved to `<key>.failed/` before the
+    # attempt's temporary directory is removed, and that folder removed once the stage succeeds
+    kept_on_failure: tuple[str, ...] = ()
     # module with the stage's presentation: `section(view)` (its part of the run report), `losses(metrics,
     # stage_dir, config)` (drop accounting of a data stage) and `CURVES` (training curves)
     view: str | None = None

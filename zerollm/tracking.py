@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import re
@@ -147,8 +148,41 @@ def _rewrite_prefixes(con: sqlite3.Connection, pairs: list[tuple[str, str]]) -> 
                         (new, len(old) + 1, old, len(old) + 1, old + "/"))
 
 
+RETRY_AFTER_S = 60.0  # after a failed call, tracking calls are skipped this long (each would wait for a timeout)
+PROBE_TIMEOUT_S = 5.0
+# MLflow's own HTTP defaults retry a dead server for ~4 minutes per call; a run should notice in seconds.
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+
+
+def shown_uri(uri: str) -> str:
+    return _URL_CREDS.sub(r"\1***@", uri)
+
+
+def _best_effort(what: str):
+    """A tracking call that never stops a stage: when MLflow fails (server down, disk full under its
+    sqlite store), the call is skipped with one warning and later calls are skipped for a while."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(self, *args, **kwargs):
+            if not self.enabled or time.time() < self._down_until:
+                return None
+            try:
+                return fn(self, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 — tracking is a record of the work, not the work
+                self._down_until = time.time() + RETRY_AFTER_S
+                log.warning("MLflow (%s) failed, %s not tracked; the run goes on: %s: %s", shown_uri(self.uri),
+                            what, type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "")
+                return None
+        return call
+    return wrap
+
+
 class Tracker:
-    """Parent/child runs with explicit ids; a disabled tracker does nothing and returns None ids."""
+    """Parent/child runs with explicit ids; a disabled tracker does nothing and returns None ids.
+
+    Logging calls are best effort (an outage mid-stage costs tracking, never the stage); whether the
+    server answers at all is checked once, before any stage runs (`unreachable`)."""
 
     def __init__(self, cfg: TrackingConfig, workdir: Path):
         self.enabled = cfg.enabled
@@ -157,6 +191,33 @@ class Tracker:
         self.experiment_name = cfg.experiment
         self._client = None
         self._experiment_id: str | None = None
+        self._down_until = 0.0
+        for k, v in HTTP_DEFAULTS.items():
+            os.environ.setdefault(k, v)
+
+    def unreachable(self, timeout: float = PROBE_TIMEOUT_S, tries: int = 2) -> str | None:
+        """One line naming the URI when a tracking server does not answer (None when it does, or when
+        tracking is off or local): said before any stage runs, within seconds."""
+        if not self.enabled or not self.uri.startswith(("http://", "https://")):
+            return None
+        import urllib.error
+        import urllib.request
+
+        why = ""
+        for attempt in range(tries):
+            try:
+                with urllib.request.urlopen(self.uri.rstrip("/") + "/health", timeout=timeout):
+                    return None
+            except urllib.error.HTTPError as exc:
+                if exc.code in (401, 403):  # it answered, behind authentication
+                    return None
+                why = f"HTTP {exc.code} on /health: not an MLflow server, or a proxy in between"
+            except OSError as exc:
+                why = str(getattr(exc, "reason", None) or exc)
+            if attempt + 1 < tries:
+                time.sleep(1)
+        return (f"tracking.uri: the MLflow server at {shown_uri(self.uri)} does not answer ({why}); start it, point "
+                "tracking.uri or $MLFLOW_TRACKING_URI at one that runs, or set tracking.enabled=false")
 
     @property
     def client(self):
@@ -191,6 +252,7 @@ class Tracker:
                 self._experiment_id = exp.experiment_id
         return self._experiment_id
 
+    @_best_effort("a run")
     def start_run(self, name: str, parent_run_id: str | None = None, tags: dict | None = None,
                   params: dict | None = None) -> str | None:
         if not self.enabled:
@@ -205,6 +267,7 @@ class Tracker:
             self.log_params(run_id, params)
         return run_id
 
+    @_best_effort("params")
     def log_params(self, run_id: str | None, params: dict) -> None:
         if not run_id:
             return
@@ -214,6 +277,7 @@ class Tracker:
         for i in range(0, len(items), 100):
             self.client.log_batch(run_id, params=items[i : i + 100])
 
+    @_best_effort("metrics")
     def log_metrics(self, run_id: str | None, metrics: dict[str, float], step: int | None = None) -> None:
         if not run_id or not metrics:
             return
@@ -247,6 +311,7 @@ class Tracker:
             if monitor is not None:
                 monitor.finish()
 
+    @_best_effort("tags")
     def set_tags(self, run_id: str | None, tags: dict) -> None:
         if not run_id:
             return
@@ -254,6 +319,7 @@ class Tracker:
 
         self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
+    @_best_effort("an artifact")
     def log_artifact(self, run_id: str | None, path: Path, artifact_path: str | None = None) -> None:
         if not run_id:
             return
@@ -263,10 +329,12 @@ class Tracker:
         elif path.is_file():
             self.client.log_artifact(run_id, str(path), artifact_path)
 
+    @_best_effort("a text artifact")
     def log_text(self, run_id: str | None, text: str, artifact_file: str) -> None:
         if run_id:
             self.client.log_text(run_id, text, artifact_file)
 
+    @_best_effort("a table")
     def log_table(self, run_id: str | None, rows: list[dict], artifact_file: str) -> None:
         """Rows as an MLflow table artifact (shown as a table in the UI); nested values as JSON."""
         if not run_id or not rows:
@@ -314,6 +382,7 @@ class Tracker:
         for k, v in tags.items():
             self.client.set_model_version_tag(name, version, k, str(v))
 
+    @_best_effort("the end of a killed run")
     def end_stale_runs(self, parent_run_id: str | None) -> None:
         """End a dead pipeline run and its still-RUNNING stage runs as FAILED, tagged as killed."""
         if not self.enabled or not parent_run_id:
@@ -326,10 +395,12 @@ class Tracker:
                 self.set_tags(run_id, {"zerollm.ended": "killed"})
                 self.client.set_terminated(run_id, status="FAILED")
 
+    @_best_effort("the end of a run")
     def end_run(self, run_id: str | None, status: str = "FINISHED") -> None:
         if run_id:
             self.client.set_terminated(run_id, status=status)
 
+    @_best_effort("a link")
     def run_url(self, run_id: str | None) -> str | None:
         """A link to the run in the MLflow UI (`zerollm ui` serves a local store on 127.0.0.1:5000)."""
         if not run_id:
@@ -361,7 +432,7 @@ class MetricBuffer:
     def flush(self) -> None:
         """Send what is buffered. A tracking outage must not stop a long training run: the batch is
         kept for the next flush (bounded), and the failure logged."""
-        if not self.items:
+        if not self.items or time.time() < self.tracker._down_until:  # an outage: keep them, don't wait on it
             return
         from mlflow.entities import Metric
 
@@ -372,6 +443,7 @@ class MetricBuffer:
             for i in range(0, len(batch), 1000):
                 self.tracker.client.log_batch(self.run_id, metrics=batch[i : i + 1000])
         except Exception as exc:
+            self.tracker._down_until = time.time() + RETRY_AFTER_S
             log.warning("MLflow unreachable, %d metric values kept for the next try: %s", len(batch), exc)
             del self.items[: max(0, len(self.items) - 10 * self.max_items)]
             return

@@ -114,7 +114,9 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
     if n_in != n_out + counts["rejected"]:
         raise CollectError(f"accounting error: {n_in} in != {n_out} out + {counts['rejected']} rejected")
     if n_out == 0:
-        raise CollectError(f"no documents collected ({counts['rejected']} rejected; see rejects.jsonl)")
+        write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
+        where = ctx.failed_dir / "rejects.jsonl" if ctx.failed_dir else out_dir / "rejects.jsonl"
+        raise CollectError(f"no documents collected ({counts['rejected']} rejected; samples in {where})")
     for reason, n in sorted(counts.items()):
         if reason.startswith("rejected_"):
             ctx.log.warning("collect rejected %d inputs: %s (samples in rejects.jsonl)", n, reason[9:])
@@ -258,5 +260,5 @@ STAGE = Stage(
     name="collect", config=CollectConfig, run=run, fingerprint=fingerprint, check=check,
     reads="sources in config (synthetic world, local files, HF datasets, URLs)",
     writes="datasets/pretrain/*.jsonl.gz + sft/preference/eval/prompts JSONL (one chat form), rejects.jsonl",
-    view="zerollm.collect.view",
+    view="zerollm.collect.view", kept_on_failure=("rejects.jsonl",),
 )

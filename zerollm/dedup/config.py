@@ -34,6 +34,8 @@ class DedupConfig(StrictModel):
     seed: int = Field(1, description="Seed of the MinHash permutations.")
     workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).",
                          json_schema_extra={"cache_key": False})
+    docs_per_task: int = Field(5000, ge=1, description="Documents per datatrove task: below ~5k a process pool costs "
+                                                      "more (seconds to start) than it saves.")
     decontaminate: DecontamConfig = Field(default_factory=DecontamConfig)
 
     @model_validator(mode="after")

@@ -74,8 +74,7 @@ def _norm_hash(text: str) -> str:
 def _exact_pass(cfg, src: Path, dest: Path, out_dir: Path, metrics: dict, ctx) -> int:
     """Keep the first doc of each normalized text; also re-shards into balanced task inputs."""
     n_docs = sum(1 for _ in read_docs(src))  # a counting pass keeps memory flat on big corpora
-    # ~5k docs per task: below that a process pool costs more (seconds to start) than it saves
-    per_task = max(1, math.ceil(n_docs / max(1, math.ceil(n_docs / 5000))))
+    per_task = max(1, math.ceil(n_docs / max(1, math.ceil(n_docs / cfg.docs_per_task))))
     first: dict[str, str] = {}
     removed = []
     with ShardWriter(dest, docs_per_shard=per_task) as w:
