@@ -6,7 +6,9 @@ key (`data:` in the pipeline config, handed to the stages through their context)
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Literal
@@ -87,50 +89,76 @@ def local_executor(pipeline: list, tasks: int, workers: int, logging_dir: Path):
             self.save_executor_as_json()
             before = {p.pid for p in psutil.Process().children(recursive=True)}
             manager = multiprocess.Manager()
+            lost = False
             try:
                 local_ranks = manager.Queue()
                 for i in range(self.workers):
                     local_ranks.put(i)
-                with multiprocess.get_context(self.start_method).Pool(self.workers) as pool:
+                pool = multiprocess.get_context(self.start_method).Pool(self.workers)
+                try:
                     pending = [pool.apply_async(self._launch_run_for_rank, (rank, local_ranks))
                                for rank in range(self.local_rank_offset, self.local_rank_offset + self.local_tasks)]
-                    _watch(pending, before)
+                    _watch(pool, pending, before)
                     stats = sum((r.get() for r in pending), start=PipelineStats())
+                except WorkerDied:
+                    # its processes, fork server included, are killed: terminating the pool, or stopping
+                    # the fork server, would wait forever on the pool's own threads
+                    lost = True
+                    pool._terminate.cancel()
+                    raise
+                except BaseException:
+                    pool.terminate()
+                    raise
+                pool.terminate()
                 with self.logging_dir.open("stats.json", "wt") as f:
                     stats.save_to_disk(f)
                 return stats
             finally:
                 manager.shutdown()
+                if self.start_method == "forkserver" and not lost:
+                    # it lives on for the next pool otherwise, with this stage's stderr (its console.log,
+                    # already committed) as its own: the next stage's workers would write into it
+                    from multiprocess import forkserver
+
+                    forkserver._forkserver._stop()
 
     return Watched(pipeline, tasks=tasks, workers=workers, logging_dir=str(logging_dir), skip_completed=False)
 
 
-def _watch(pending: list, before: set[int], poll: float = 0.5) -> None:
+def _watch(pool, pending: list, before: set[int], poll: float = 0.5) -> None:
     """Until every task is done. Raises WorkerDied as soon as a process of the pool (a worker, its fork
     server, the manager: anything started since `before`) is gone: the pool would replace a worker,
-    but the task it held is lost, and without its fork server or manager the others wait forever."""
+    but the task it held is lost, and without its fork server or manager the others wait forever.
+    Workers are known from the pool itself too, so one killed before the first look is still seen."""
     import psutil
 
     me = psutil.Process()
-    pool: dict[int, tuple[psutil.Process, str]] = {}
+    known: dict[int, str] = {}
     while not all(r.ready() for r in pending):
+        for p in list(pool._pool):
+            known.setdefault(p.pid, "a worker")
         for p in me.children(recursive=True):
-            if p.pid not in before and p.pid not in pool:
+            if p.pid not in before and p.pid not in known:
                 with contextlib.suppress(psutil.Error):
-                    pool[p.pid] = (p, _role(p.cmdline(), me.cmdline()))
-        for pid, (p, role) in pool.items():
-            try:
-                alive = p.status() != psutil.STATUS_ZOMBIE
-            except psutil.Error:
-                alive = False
-            if not alive:
-                for other, _ in pool.values():  # what is left of the pool would only wait for the lost task
-                    with contextlib.suppress(psutil.Error):
-                        other.kill()
+                    known[p.pid] = _role(p.cmdline(), me.cmdline())
+        for pid, role in known.items():
+            if not _alive(pid):
+                for other in known:  # what is left of the pool would only wait for the lost task
+                    with contextlib.suppress(OSError):
+                        os.kill(other, signal.SIGKILL)
                 raise WorkerDied(f"a process of the stage's datatrove pool ({role}, pid {pid}) ended mid-task: killed, "
                                  "or out of memory (the OOM killer). Its task is lost, so the stage stops; a rerun "
                                  "or `zerollm resume` starts it over")
         next(r for r in pending if not r.ready()).wait(poll)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _role(cmd: list[str], main: list[str]) -> str:

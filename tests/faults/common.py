@@ -86,7 +86,7 @@ def content(stage_dir: Path) -> dict[str, str]:
 def manifests(workdir: Path) -> dict[str, Path]:
     """Each built stage's one output directory, checked to verify."""
     out = {}
-    for stage in [s for s in STAGES.names if (workdir / "stages" / stage).is_dir()]:
+    for stage in [s for s in STAGES.names if (workdir / "stages" / s).is_dir()]:
         done = [d for d in (workdir / "stages" / stage).iterdir() if (d / "MANIFEST.json").is_file()]
         assert len(done) == 1, (stage, done)
         assert verify(done[0]) is not None, f"{stage}: manifest does not verify"

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import REPO
-from tests.faults.common import ARGS, finish, left_running, manifests, start
+from tests.faults.common import ARGS, DETERMINISTIC, UNTRACKED, content, finish, left_running, manifests, start
 from zerollm.config import load_config
 from zerollm.pipeline_config import PipelineConfig
 from zerollm.runner import plan
@@ -16,8 +16,16 @@ pytestmark = pytest.mark.faults
 STAGES = ["collect", "filter"]
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The same stages, one run alone."""
+    w = tmp_path_factory.mktemp("reference") / "w"
+    finish(start(w, *ARGS, *UNTRACKED, "--until", STAGES[-1]))
+    return manifests(w)
+
+
 @pytest.mark.parametrize("attempt", [1, 2])
-def test_three_runs_at_once_on_a_new_workdir(tmp_path, attempt):
+def test_three_runs_at_once_on_a_new_workdir(tmp_path, reference, attempt):
     w = tmp_path / "w"
     procs = [start(w, *ARGS, "--until", STAGES[-1], cli=True) for _ in range(3)]
     outs = [finish(p, timeout=600)[0] for p in procs]
@@ -30,7 +38,10 @@ def test_three_runs_at_once_on_a_new_workdir(tmp_path, attempt):
     for stage in STAGES:
         assert sorted(ran[stage]) == ["cached", "cached", "ran"], (stage, ran)  # built once, reused twice
     planned = {p.stage: p.key for p in plan(load_config(PipelineConfig, REPO / ARGS[1], ARGS[3::2]), w, STAGES[-1])}
-    assert {s: d.name for s, d in manifests(w).items()} == planned
+    built = manifests(w)
+    assert {s: d.name for s, d in built.items()} == planned
+    for stage in set(STAGES) & set(DETERMINISTIC):
+        assert content(built[stage]) == content(reference[stage]), stage
     for p in procs:
         assert left_running(p.token) == []
 
