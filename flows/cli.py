@@ -232,6 +232,8 @@ def _next_step(workdir: Path, run_id: str) -> str:
     rec = latest_failed_run(workdir)
     if rec is not None and rec.get("run_id") == run_id:
         return f"resume: zerollm resume --workdir {workdir}"
+    if (Path(workdir) / "runs" / f"{run_id}.json").is_file():  # another run on this workdir is the latest now
+        return "rerun: the same command again (what finished is reused)"
     return "this run left no record to resume (it stopped before its first stage): run the same command again"
 
 

@@ -149,7 +149,9 @@ def _watch(pool, pending: list, before: set[int], poll: float = 0.5) -> None:
                 raise WorkerDied(f"a process of the stage's datatrove pool ({role}, pid {pid}) ended mid-task: killed, "
                                  "or out of memory (the OOM killer). Its task is lost, so the stage stops; a rerun "
                                  "or `zerollm resume` starts it over")
-        next(r for r in pending if not r.ready()).wait(poll)
+        waiting = [r for r in pending if not r.ready()]
+        if waiting:
+            waiting[0].wait(poll)
 
 
 def _alive(pid: int) -> bool:

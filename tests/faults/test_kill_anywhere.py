@@ -127,3 +127,21 @@ def test_kill_9_of_the_main_process_a_worker_or_the_group_inside_every_stage(tmp
     for stage in DETERMINISTIC:
         assert a[stage].name == b[stage].name and content(a[stage]) == content(b[stage]), stage
     no_leftovers(w)
+
+
+def test_kill_9_of_the_cli_leaves_no_prefect_server(tmp_path):
+    """`zerollm run` starts its own Prefect server (in its own session): a kill -9 of the run ends it too."""
+    w = tmp_path / "w"
+    proc = start(w, *ARGS, *SMALL_TASKS, "--until", "filter", cli=True)
+    deadline = time.time() + 300
+    while not _inside(w, "filter", proc.pid):
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()[1][-3000:]
+        time.sleep(0.02)
+    servers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+               if "prefect" in " ".join(p.cmdline()) and "server" in p.cmdline()]
+    assert servers, "the run's Prefect server should be running"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    assert left_running(proc.token) == []
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in servers)
+    finish(start(w, *ARGS, *SMALL_TASKS, "--until", "filter", cli=True))  # and the next run is not blocked

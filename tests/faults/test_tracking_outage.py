@@ -43,9 +43,12 @@ def test_tracking_server_killed_in_the_middle_of_a_stage(tmp_path):
         os.killpg(mlflow_proc.pid, signal.SIGKILL)  # the server and its workers, mid-filter
         t_down = time.time()
         out, err = finish(proc, timeout=600)
-    assert time.time() - t_down < 180, "an outage must not stall the run for minutes"
+    took = time.time() - t_down
+    print(f"finished {took:.1f} s after the tracking server was killed")
+    assert took < 180, "an outage must not stall the run for minutes"
     assert "not tracked; the run goes on" in err
-    assert [line.split()[:2] for line in out.splitlines()] == [["collect", "ran"], ["filter", "ran"], ["dedup", "ran"]]
+    done = [line.split()[:2] for line in out.splitlines() if line.split()[1:2] in (["ran"], ["cached"])]
+    assert done == [["collect", "ran"], ["filter", "ran"], ["dedup", "ran"]], out  # (MLflow prints its links too)
     assert left_running(proc.token) == []
 
     reference = tmp_path / "reference"
