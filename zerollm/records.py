@@ -41,11 +41,14 @@ class RunRecord:
                      "config": config, "until": until, "resumed_from": resumed_from, "pid": os.getpid(),
                      "host": socket.gethostname(), "machine": machine.describe(), "stages": [], **(extra or {})}
         self.save()
-        self._reserve = self.workdir / "runs" / f".{self.id}.reserve"
         try:  # room kept for the final record: a run that fails on a full disk must still say so
             self._reserve.write_bytes(b"\0" * RESERVE_BYTES)
         except OSError:
             self._reserve.unlink(missing_ok=True)
+
+    @property
+    def _reserve(self) -> Path:
+        return self.workdir / "runs" / f".{self.id}.reserve"
 
     def add(self, outcome) -> None:
         self.data["stages"].append(asdict(outcome))

@@ -321,7 +321,12 @@ class Runner:
             for name, rows in result.tables.items():
                 self.tracker.log_table(mlflow_run, rows, name)
             if stage.publish is not None:  # registry updates: they depend on the registry, not on the stage key
-                extra = stage.publish(final, stage_cfg, self.tracker, mlflow_run, ctx.log) or {}
+                try:
+                    extra = stage.publish(final, stage_cfg, self.tracker, mlflow_run, ctx.log) or {}
+                except Exception as exc:  # the registry lives in MLflow: an outage costs the update, not the stage
+                    log.warning("%s: model registry not updated (%s: %s); its output is kept", p.stage,
+                                type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "")
+                    extra = {}
                 self.tracker.log_metrics(mlflow_run, extra)
                 metrics.update(extra)
         finally:
@@ -342,6 +347,8 @@ class Runner:
             log.warning("%s: kept from the failed attempt: %s", p.stage,
                         ", ".join(_rel(failed / f.name, self.workdir) for f in kept))
         shutil.rmtree(tmp, ignore_errors=True)
+        if not isinstance(exc, Exception):  # a signal or Ctrl-C: not the disk
+            return None
         earlier = cache.latest_manifest(self.workdir, p.stage)
         return diskfull.explain(p.stage, exc, tmp, written,
                                 sum(f["size"] for f in earlier.files.values()) if earlier else None)

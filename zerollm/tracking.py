@@ -56,8 +56,7 @@ def redact(params: dict[str, Any]) -> dict[str, str]:
         s = str(v)
         if _SECRET.search(k.rsplit(".", 1)[-1]) and v not in (None, "", False):
             s = "***"
-        s = _URL_CREDS.sub(r"\1***@", s)
-        clean[k] = s[:6000]
+        clean[k] = shown_uri(s)[:6000]
     return clean
 
 
@@ -155,8 +154,9 @@ HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BA
                  "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
 
 
-def shown_uri(uri: str) -> str:
-    return _URL_CREDS.sub(r"\1***@", uri)
+def shown_uri(text: str) -> str:
+    """`text` with the credentials of any URL in it masked."""
+    return _URL_CREDS.sub(r"\1***@", text)
 
 
 def _best_effort(what: str):
@@ -188,6 +188,7 @@ class Tracker:
         self.enabled = cfg.enabled
         self.workdir = Path(workdir)
         self.uri = cfg.uri or default_uri(self.workdir)
+        self.uri_key = "tracking.uri" if cfg.uri else "$MLFLOW_TRACKING_URI"  # where the URI came from
         self.experiment_name = cfg.experiment
         self._client = None
         self._experiment_id: str | None = None
@@ -216,7 +217,7 @@ class Tracker:
                 why = str(getattr(exc, "reason", None) or exc)
             if attempt + 1 < tries:
                 time.sleep(1)
-        return (f"tracking.uri: the MLflow server at {shown_uri(self.uri)} does not answer ({why}); start it, point "
+        return (f"{self.uri_key}: the MLflow server at {shown_uri(self.uri)} does not answer ({why}); start it, point "
                 "tracking.uri or $MLFLOW_TRACKING_URI at one that runs, or set tracking.enabled=false")
 
     @property
