@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 ENV = "ZEROLLM_RUN_TOKEN"
+OWNER = "ZEROLLM_RUN_PID"  # the pid that took the token: a run started from inside a run takes its own
 GRACE_S = 3.0  # SIGTERM first (servers shut down cleanly), SIGKILL after this
 
 
@@ -28,15 +29,27 @@ def token() -> str | None:
 
 
 def adopt() -> None:
-    """Make this process a run that nothing outlives: give it a token (re-executing it once, before it
-    has done anything, so that even forked children show the token) and start its guardian."""
-    if token() is None:
+    """Make this process a run that nothing outlives: give it a token of its own (re-executing it once,
+    before it has done anything, so that even forked children show the token) and start its guardian."""
+    if os.environ.get(OWNER) != str(os.getpid()):
         os.environ[ENV] = uuid.uuid4().hex
+        os.environ[OWNER] = str(os.getpid())
         if sys.platform.startswith("linux") and getattr(sys, "orig_argv", None):
             sys.stdout.flush()
             sys.stderr.flush()
             os.execv(sys.executable, sys.orig_argv)  # same pid: whoever watches this process keeps watching it
     start_guardian(os.getpid(), token())
+
+
+def token_of(pid: int) -> str | None:
+    """The token of run `pid` once it has adopted one (None before, or for another process)."""
+    try:
+        env = dict(v.split(b"=", 1) for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if b"=" in v)
+    except OSError:
+        return None
+    if env.get(OWNER.encode()) != str(pid).encode():
+        return None
+    return env.get(ENV.encode(), b"").decode() or None
 
 
 def start_guardian(pid: int, tok: str) -> subprocess.Popen | None:

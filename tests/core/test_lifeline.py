@@ -73,7 +73,7 @@ def test_a_lock_held_by_a_dead_runs_orphan_is_broken(tmp_path, caplog):
             print("locked", flush=True)
             time.sleep(0.5)
             os.kill(os.getpid(), signal.SIGKILL)
-    """, {lifeline.ENV: "tok-test-orphan"})
+    """, {lifeline.ENV: "tok-test-orphan"})  # in its environment from exec, as after adopt()'s re-exec
     assert holder.stdout.readline().strip() == "locked"
     holder.wait()
     orphans = lifeline.carriers("tok-test-orphan")
@@ -125,3 +125,16 @@ def test_an_owner_record_whose_pid_is_another_process_is_broken(tmp_path, caplog
         for p in (other, holder):
             p.kill()
             p.wait()
+
+
+def test_a_run_started_inside_a_run_takes_its_own_token():
+    """Else the inner run's guardian, sweeping its token at the end, would end the outer run too."""
+    inner = _spawn("""
+        import os
+        from zerollm import lifeline
+        lifeline.adopt()
+        print(os.environ[lifeline.ENV], flush=True)
+    """, {lifeline.ENV: "tok-outer", lifeline.OWNER: "1"})
+    tok = inner.stdout.readline().strip()
+    inner.wait()
+    assert tok and tok != "tok-outer"

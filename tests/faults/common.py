@@ -40,15 +40,20 @@ DETERMINISTIC = ("collect", "filter", "dedup", "tokenizer")
 
 
 def start(workdir: Path, *extra: str, cli: bool = False, env: dict | None = None, **popen) -> subprocess.Popen:
-    """`python -m zerollm run` (or the `zerollm` CLI, with its Prefect server) with a token of its own,
-    known to the test (`proc.token`), so that its processes can be found."""
-    token = f"test-{uuid.uuid4().hex}"
+    """`python -m zerollm run` (or the `zerollm` CLI, with its Prefect server); `proc.token` is the token
+    the run took (read from its environment once it has re-executed), so that its processes can be found."""
     cmd = [str(Path(sys.executable).with_name("zerollm"))] if cli else [sys.executable, "-m", "zerollm"]
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
     proc = subprocess.Popen([*cmd, "run", "--workdir", str(workdir), *extra], cwd=REPO, text=True,
-                            env={**os.environ, **(env or {}), lifeline.ENV: token}, **popen)
-    proc.token = token
+                            env={**os.environ, **(env or {})}, **popen)
+    deadline = time.time() + 30
+    proc.token = None
+    while proc.token is None and proc.poll() is None and time.time() < deadline:
+        proc.token = lifeline.token_of(proc.pid)
+        time.sleep(0.01)
+    if proc.token is None:  # ended before (a refused config) or never adopted one: nothing of it can be left
+        proc.token = f"none-{uuid.uuid4().hex}"
     return proc
 
 
