@@ -151,14 +151,15 @@ class RunServer:
                                        f"{self.workdir / 'logs' / 'prefect-run-server.log'})")
                 time.sleep(0.1)
         finally:
-            if self._db_lock is not None:
-                self._db_lock.close()
-                self._db_lock = None
+            self._release_database()
 
-    def stop(self) -> None:
+    def _release_database(self) -> None:
         if self._db_lock is not None:
             self._db_lock.close()
             self._db_lock = None
+
+    def stop(self) -> None:
+        self._release_database()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -40,11 +40,16 @@ def full_path(exc: BaseException) -> str | None:
     return found
 
 
-def free_bytes(path: Path) -> int | None:
-    for p in [Path(path), *Path(path).parents]:
-        if p.exists():
-            return shutil.disk_usage(p).free
-    return None
+def _existing(path: Path) -> Path:
+    """`path`, or its nearest ancestor that exists (the failed attempt's folder is gone by now)."""
+    p = Path(path)
+    while not p.exists():
+        p = p.parent
+    return p
+
+
+def free_bytes(path: Path) -> int:
+    return shutil.disk_usage(_existing(path)).free
 
 
 def tree_size(path: Path) -> int:
@@ -63,22 +68,19 @@ def explain(stage: str, exc: BaseException, where: Path, written: int, earlier: 
     `written`: what the failed attempt had written; `earlier`: the size of an earlier build of the stage."""
     path = full_path(exc)
     free = free_bytes(where)
-    if path is None and (free is None or free >= NEARLY_FULL + written):
+    if path is None and free >= NEARLY_FULL + written:
         return None
     need = max(written, earlier or 0)
     need_text = (f"about {_size(need)} (its last build's size)" if earlier and earlier >= written
                  else f"more than {_size(need)} (what it had written when the disk filled)")
     mount = _mount(where)
     return (f"disk full: {stage} could not write {path or where} (No space left on device). It needs {need_text} "
-            f"free on {mount}, which has {_size(free or 0)} free; free some "
+            f"free on {mount}, which has {_size(free)} free; free some "
             "space, then `zerollm resume` (or the same command) continues from here")
 
 
 def _mount(path: Path) -> Path:
-    p = Path(path)
-    while not p.exists():
-        p = p.parent
-    p = p.resolve()
+    p = _existing(path).resolve()
     while not os.path.ismount(p):
         p = p.parent
     return p

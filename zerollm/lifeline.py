@@ -65,22 +65,11 @@ def start_guardian(pid: int, tok: str) -> subprocess.Popen | None:
 
 def carriers(tok: str) -> list[int]:
     """Live processes of this user that carry the token (zombies have no environment left)."""
-    needle = f"{ENV}={tok}".encode()
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            env = Path(f"/proc/{name}/environ").read_bytes()
-        except OSError:  # gone, or another user's
-            continue
-        if needle in env.split(b"\0"):
-            found.append(int(name))
-    return found
+    return [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != os.getpid() and carries(int(n), tok)]
 
 
 def carries(pid: int, tok: str) -> bool:
-    try:
+    try:  # gone, or another user's: not ours to end
         return f"{ENV}={tok}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return False

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -52,8 +51,7 @@ def start(workdir: Path, *extra: str, cli: bool = False, env: dict | None = None
     while proc.token is None and proc.poll() is None and time.time() < deadline:
         proc.token = lifeline.token_of(proc.pid)
         time.sleep(0.01)
-    if proc.token is None:  # ended before (a refused config) or never adopted one: nothing of it can be left
-        proc.token = f"none-{uuid.uuid4().hex}"
+    assert proc.token, "the run never took a token: what it leaves running could not be checked"
     return proc
 
 

@@ -94,6 +94,9 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
             samples.append({"dataset": dataset, "reason": r.reason, "source": src_name, "where": r.where,
                             "sample": r.sample})
 
+    def write_rejects() -> None:
+        write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
+
     with ShardWriter(out_dir / "datasets" / "pretrain", docs_per_shard=cfg.docs_per_shard) as writer:
         for i, src in enumerate(cfg.sources):
             name = source_name(src)
@@ -114,7 +117,7 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
     if n_in != n_out + counts["rejected"]:
         raise CollectError(f"accounting error: {n_in} in != {n_out} out + {counts['rejected']} rejected")
     if n_out == 0:
-        write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
+        write_rejects()
         where = ctx.failed_dir / "rejects.jsonl" if ctx.failed_dir else out_dir / "rejects.jsonl"
         raise CollectError(f"no documents collected ({counts['rejected']} rejected; samples in {where})")
     for reason, n in sorted(counts.items()):
@@ -127,7 +130,7 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
     for kind in DATASETS:
         m, ds_sources[kind] = _dataset(kind, cfg, ctx, out_dir, worlds, taught, reject)
         ds_metrics.update(m)
-    write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
+    write_rejects()
 
     metrics = {"docs_in": n_in, "docs_out": n_out, "rejected": counts["rejected"], "shards": len(writer.paths),
                **{k: v for k, v in counts.items() if k.startswith("rejected_")}, **ds_metrics}
