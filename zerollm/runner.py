@@ -141,7 +141,7 @@ def preflight(cfg: PipelineBase, workdir: Path, tracker: Tracker | None = None) 
 def _context(cfg: PipelineBase, workdir: Path, name: str, **kw) -> StageContext:
     kw.setdefault("selected", type(cfg).registry.names)
     return StageContext(workdir=workdir, log=logging.getLogger(f"zerollm.{name}"), data=cfg.data,
-                        model_stages=type(cfg).registry.model_stages, **kw)
+                        model_stages=type(cfg).registry.model_stages, pipeline=cfg, **kw)
 
 
 def _rel(path: Path, workdir: Path) -> str:
@@ -290,7 +290,7 @@ class Runner:
             "cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir, "reasons": "; ".join(p.reasons)[:4000]})
         metrics_buffer = self.tracker.metric_buffer(mlflow_run)
         ctx = _context(self.cfg, self.workdir, p.stage, scratch=scratch, log_metrics=metrics_buffer.add,
-                       failed_dir=failed)
+                       failed_dir=failed, code_version=p.code_version)
         started = time.time()
         try:
             faults.maybe_fail(self.cfg.faults, p.stage, p.key, self.workdir)

@@ -49,6 +49,11 @@ class StageContext:
     selected: tuple[str, ...] = ()
     # where the files named in `Stage.kept_on_failure` go when this attempt fails (for error messages)
     failed_dir: Path | None = None
+    # the stage's code version: part of the key of every per-file result it keeps (zerollm.units)
+    code_version: str = ""
+    # the whole pipeline config, for a stage that follows another's setting (the tokenizer of a continued
+    # lineage follows pretrain.init); whatever a stage reads from it must also be in its fingerprint
+    pipeline: Any = None
 
 
 @dataclass(frozen=True)

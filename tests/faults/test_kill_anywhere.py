@@ -20,7 +20,7 @@ from zerollm.cache import verify
 from zerollm.registry import STAGES
 
 pytestmark = pytest.mark.faults
-SMALL_TASKS = [*UNTRACKED, "--set", "dedup.docs_per_task=200"]  # dedup's datatrove pool at this size
+SMALL_TASKS = [*UNTRACKED, "--set", "dedup.workers=2"]  # one datatrove task per shard: a pool
 WITH_WORKER_KILLS = ("collect", "filter", "dedup", "tokenizer", "pretrain", "sft")
 
 

@@ -28,7 +28,7 @@ SMALL = ["--set=collect.sources=[{type: synthetic, language: en, seed: 0, target
          "--set=pretrain.lr=3e-3", "--set=sft.max_length=128", "--set=rlhf.max_length=128",
          # filter and dedup each with a datatrove pool: the second run finding every stage cached checks
          # that no pool process of a stage writes into an output already committed
-         "--set=dedup.docs_per_task=300"]
+         "--set=dedup.workers=2"]
 FAST = [*SMALL, *(f"--set={s}" for s in (
     "pretrain.max_steps=6", "pretrain.warmup_steps=2", "pretrain.eval_every=3", "pretrain.checkpoint_every=3",
     "pretrain.log_every=1", "pretrain.samples=1", "pretrain.probe={enabled: true, max_items: 16}",

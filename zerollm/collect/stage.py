@@ -21,7 +21,9 @@ from zerollm.collect.sources import (
     READABLE_AS, Doc, Record, Reject, expand, read_hf, read_local, read_rows, read_url, sniff,
 )
 from zerollm.io.shards import ShardWriter, write_jsonl
+from zerollm.io.shards import read_docs
 from zerollm.stage import Stage, StageContext, StageResult
+from zerollm.units import UnitStore, info as unit_info, link
 
 Config = CollectConfig
 # eval last: its `seen` flag needs the facts the training datasets state
@@ -81,12 +83,16 @@ def check(cfg: CollectConfig, pipeline, ctx: StageContext) -> list[str]:
 
 
 def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
+    """The pretraining documents are read per source file (a unit, zerollm.units): a run reads only the
+    files it has not seen, and links the shards of the rest."""
     counts: Counter = Counter()
     per_source: Counter = Counter()
     rejects: dict[tuple[str, str], list] = defaultdict(list)
     worlds: dict[str, object] = {}  # generate() once per synthetic config in this run
     seen_ids: set[str] = set()
-    n_in = 0
+    store = UnitStore(ctx.workdir, "collect")
+    snapshot = []  # what the corpus was made of: lineage, and `zerollm compare`'s "what changed in the data"
+    n_in = n_out = shards = read = 0
 
     def reject(r: Reject, src_name: str, dataset: str = "pretrain") -> None:
         samples = rejects[(dataset, r.reason)]
@@ -97,22 +103,49 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
     def write_rejects() -> None:
         write_jsonl(out_dir / "rejects.jsonl", [r for rs in rejects.values() for r in rs])
 
-    with ShardWriter(out_dir / "datasets" / "pretrain", docs_per_shard=cfg.docs_per_shard) as writer:
-        for i, src in enumerate(cfg.sources):
-            name = source_name(src)
-            for item in _iter_source(i, src, ctx, worlds, out_dir):
-                n_in += 1
-                if isinstance(item, Doc):
-                    item = _check(item, cfg, seen_ids)
-                if isinstance(item, Reject):
-                    counts[f"rejected_{item.reason}"] += 1
-                    counts["rejected"] += 1
-                    reject(item, name)
-                    continue
-                seen_ids.add(item.id)
-                writer.write({"id": item.id, "text": item.text, "metadata": {"source": name, **item.meta}})
-                per_source[name] += 1
-        n_out = writer.count
+    pretrain = out_dir / "datasets" / "pretrain"
+    pretrain.mkdir(parents=True)
+    for i, src in enumerate(cfg.sources):
+        name = source_name(src)
+        for key, files, what in _units(i, src, cfg, ctx):
+            unit = store.get(key)
+            if unit is None:
+                read += 1
+                unit = store.put(key, lambda tmp, i=i, src=src, files=files: _read_unit(
+                    i, src, files, cfg, ctx, worlds, tmp))
+            info = unit_info(unit)
+            n_in += info["in"]
+            counts.update(info["rejected"])
+            for row in info["rejects"]:
+                reject(Reject(row["reason"], row["where"], row["sample"]), name)
+            ids = (unit / "ids.txt").read_text(encoding="utf-8").splitlines()
+            clash = seen_ids.intersection(ids)
+            if clash:  # an id an earlier file already has: that file's copy stays (as in one stream)
+                ctx.log.warning("collect: %d document id(s) of %s were already taken by an earlier file: rejected "
+                                "as duplicate_id", len(clash), what)
+            seen_ids.update(ids)
+            kept = info["out"] - len(clash)
+            for shard in sorted(unit.glob("shard-*.jsonl.gz")):
+                dest = pretrain / f"{shards:05d}.jsonl.gz"
+                shards += 1
+                if clash:
+                    with ShardWriter(pretrain, f"{dest.name[:5]}.tmp", docs_per_shard=1 << 62) as w:
+                        for doc in read_docs([shard]):
+                            if doc["id"] in clash:
+                                clash.discard(doc["id"])
+                                reject(Reject("duplicate_id", doc["id"], doc["text"][:120]), name)
+                                counts.update(rejected_duplicate_id=1, rejected=1)
+                            else:
+                                w.write(doc)
+                    if w.paths:
+                        w.paths[0].rename(dest)
+                else:
+                    link(shard, dest)
+            for truth in (unit / "truth").glob("*.jsonl"):
+                link(truth, out_dir / "truth" / truth.name)
+            n_out += kept
+            per_source[name] += kept
+            snapshot.append({"source": name, "unit": what, "sha256": info.get("sha256", key), "docs": kept})
 
     if n_in != n_out + counts["rejected"]:
         raise CollectError(f"accounting error: {n_in} in != {n_out} out + {counts['rejected']} rejected")
@@ -123,6 +156,8 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
     for reason, n in sorted(counts.items()):
         if reason.startswith("rejected_"):
             ctx.log.warning("collect rejected %d inputs: %s (samples in rejects.jsonl)", n, reason[9:])
+    ctx.log.info("collect: %d of %d source files read in this run, %d reused", read, len(snapshot),
+                 len(snapshot) - read)
 
     ds_metrics: dict = {}
     ds_sources: dict = {}
@@ -132,11 +167,59 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
         ds_metrics.update(m)
     write_rejects()
 
-    metrics = {"docs_in": n_in, "docs_out": n_out, "rejected": counts["rejected"], "shards": len(writer.paths),
+    metrics = {"docs_in": n_in, "docs_out": n_out, "rejected": counts["rejected"], "shards": shards,
+               "files": len(snapshot), "files_read": read,
                **{k: v for k, v in counts.items() if k.startswith("rejected_")}, **ds_metrics}
-    summary = {"per_source": dict(per_source), "datasets": ds_sources}
+    summary = {"per_source": dict(per_source), "datasets": ds_sources, "snapshot": snapshot}
     (out_dir / "stats.json").write_text(json.dumps({"metrics": metrics, **summary}, indent=2), encoding="utf-8")
     return StageResult(metrics=metrics, artifacts=["stats.json", "rejects.jsonl"], summary=summary)
+
+
+def _units(i: int, src, cfg: CollectConfig, ctx: StageContext):
+    """(unit key, files, what) per unit of a source: each file of a local glob, else the whole source. The key
+    holds what a unit's documents depend on: the file's bytes and path (ids carry it), the source's other
+    settings, the document checks and the code."""
+    how = {"code": ctx.code_version, "source": src.model_dump(mode="json", exclude={"path"}),
+           "checks": [cfg.min_doc_chars, cfg.max_doc_bytes, cfg.docs_per_shard, cfg.rejects_sample]}
+    if hasattr(src, "path"):
+        files = expand(src.path)
+        if not files:
+            raise CollectError(f"collect.sources[{i}].path: no files match {src.path!r}")
+        for f in files:
+            yield UnitStore.key(file=f.as_posix(), sha256=sha256_file(f), **how), [f], f.as_posix()
+    else:
+        local = isinstance(src, HfSource) and Path(src.dataset).is_dir()
+        content = [[str(f), sha256_file(f)] for f in sorted(Path(src.dataset).rglob("*")) if f.is_file()] \
+            if local else None
+        yield UnitStore.key(content=content, **how), None, source_name(src)
+
+
+def _read_unit(i: int, src, files, cfg: CollectConfig, ctx: StageContext, worlds: dict, unit: Path) -> dict:
+    """Read one unit into `unit`: its shards, ids.txt, and (returned) its counts and reject samples."""
+    counts: Counter = Counter()
+    samples: dict[str, list] = defaultdict(list)
+    ids: list[str] = []
+    seen: set[str] = set()
+    n_in = 0
+    items = read_local(src, files) if files is not None else _iter_source(i, src, ctx, worlds, unit)
+    with ShardWriter(unit, docs_per_shard=cfg.docs_per_shard) as writer:
+        for item in items:
+            n_in += 1
+            if isinstance(item, Doc):
+                item = _check(item, cfg, seen)
+            if isinstance(item, Reject):
+                counts[f"rejected_{item.reason}"] += 1
+                counts["rejected"] += 1
+                if len(samples[item.reason]) < cfg.rejects_sample:
+                    samples[item.reason].append({"reason": item.reason, "where": item.where, "sample": item.sample})
+                continue
+            seen.add(item.id)
+            ids.append(item.id)
+            writer.write({"id": item.id, "text": item.text, "metadata": {"source": source_name(src), **item.meta}})
+    (unit / "ids.txt").write_text("".join(f"{x}\n" for x in ids), encoding="utf-8")
+    return {"in": n_in, "out": writer.count, "rejected": dict(counts),
+            "rejects": [r for rs in samples.values() for r in rs],
+            "sha256": sha256_file(files[0]) if files else None}
 
 
 def _dataset(kind: str, cfg: CollectConfig, ctx: StageContext, out_dir: Path, worlds: dict, taught: set[str],

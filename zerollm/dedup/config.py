@@ -20,7 +20,7 @@ class DecontamConfig(StrictModel):
 
 class DedupConfig(StrictModel):
     exact: bool = Field(True, description="Drop exact copies first (hash of the normalized text).")
-    minhash: bool = Field(True, description="MinHash near-duplicate removal (datatrove's 4 stages).")
+    minhash: bool = Field(True, description="MinHash near-duplicate removal (datatrove's signatures, a datasketch LSH index).")
     threshold: float = Field(0.7, ge=0.3, le=0.99,
                              description="Jaccard similarity of word 5-grams above which docs are near-duplicates; "
                                          "mapped to buckets x hashes per bucket.")
@@ -34,8 +34,6 @@ class DedupConfig(StrictModel):
     seed: int = Field(1, description="Seed of the MinHash permutations.")
     workers: int = Field(2, ge=1, le=256, description="Parallel datatrove tasks (processes).",
                          json_schema_extra={"cache_key": False})
-    docs_per_task: int = Field(5000, ge=1, description="Documents per datatrove task: below ~5k a process pool costs "
-                                                      "more (seconds to start) than it saves.")
     decontaminate: DecontamConfig = Field(default_factory=DecontamConfig)
 
     @model_validator(mode="after")

@@ -19,12 +19,19 @@ def losses(metrics: dict, stage_dir: Path | None, config: dict) -> drops.StageLo
 
 
 def examples(stage, limit: int) -> list[tuple[str, object, str]]:
-    out = [("exact duplicate", f"{r.get('id')} (of {r.get('of')})", r.get("text", ""))
-           for r in stage.jsonl("removed/exact.jsonl", limit)]
-    for sub, label in (("minhash", "near duplicate"), ("contaminated", "contains an evaluation item")):
-        for path in sorted((stage.path(f"removed/{sub}") or Path("/nonexistent")).glob("*.jsonl.gz"))[:1]:
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                for line, _ in zip(f, range(limit)):
-                    r = json.loads(line)
-                    out.append((label, r.get("id"), r.get("text", "")))
-    return out
+    """Up to `limit` removed documents per reason (removed/<shard>.jsonl.gz, each doc's metadata.dedup says why)."""
+    labels = {"exact": "exact duplicate", "minhash": "near duplicate", "contaminated": "contains an evaluation item"}
+    picked: dict[str, list] = {k: [] for k in labels}
+    for path in sorted((stage.path("removed") or Path("/nonexistent")).glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                why = r.get("metadata", {}).get("dedup", {})
+                rows = picked.get(why.get("reason"))
+                if rows is not None and len(rows) < limit:
+                    of = why.get("of") or why.get("matches")
+                    rows.append((labels[why["reason"]], f"{r.get('id')} (of {of})" if of else r.get("id"),
+                                 r.get("text", "")))
+        if all(len(rows) >= limit for rows in picked.values()):
+            break
+    return [row for rows in picked.values() for row in rows]

@@ -64,6 +64,19 @@ class PretrainConfig(StrictModel):
     num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).",
                              json_schema_extra={"cache_key": False})
     seed: int = Field(0, description="Seed for init and data order.")
+    init: Literal["scratch", "continue"] = Field(
+        "scratch", description="scratch: random weights, the whole corpus. continue: start from the parent model "
+                               "(`parent`; default the newest pretrained model of this workdir), keep its tokenizer, "
+                               "and train on the tokens it has not seen, with `replay`.")
+    parent: str | None = Field(None, description="init: continue: the pretrain output directory to start from "
+                                                 "(stages/pretrain/<key>, relative to the workdir or absolute).")
+    replay: float = Field(0.25, ge=0, lt=1, description="init: continue: share of each batch drawn from tokens the "
+                                                        "parent already trained on, against forgetting.")
+    rewarm_steps: int = Field(10, ge=0, description="init: continue: linear warmup back up to `lr` (the parent's "
+                                                    "schedule ended low), then the usual decay.")
+    continue_steps: int | None = Field(
+        None, ge=1, description="init: continue: optimizer steps. Default: as many passes over the new tokens as "
+                                "max_steps makes over the parent's, i.e. max_steps x new / old tokens / (1 - replay).")
     probe: ProbeConfig = Field(default_factory=ProbeConfig, description="Held-out fact probe on the final model.")
     profile_steps: int = Field(0, ge=0, description="Debug: profile this many steps (after 20 warm-up steps) with "
                                                     "torch.profiler into <work>/profile.txt; 0 = off.",

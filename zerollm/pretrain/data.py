@@ -7,20 +7,29 @@ the data position is just "how many windows were consumed": exact resume needs n
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 
 
 class TokenWindows:
-    def __init__(self, path: Path, dtype: str, seq_len: int, seed: int, shuffle: bool = True):
-        self.data = np.memmap(path, dtype=np.dtype(dtype), mode="r")
+    """Windows of seq_len+1 tokens tiling the whole file, or each of `ranges` ([start, end) token offsets:
+    the new data of a continued run, or its replay of old data)."""
+
+    def __init__(self, path: Path, dtype: str, seq_len: int, seed: int, shuffle: bool = True,
+                 ranges: list[tuple[int, int]] | None = None):
+        self.data = np.memmap(path, dtype=np.dtype(dtype), mode="r") if Path(path).stat().st_size else np.zeros(0)
         self.seq_len = seq_len
         self.seed = seed
         self.shuffle = shuffle
-        self.n = (len(self.data) - 1) // seq_len
+        ranges = [(0, len(self.data))] if ranges is None else ranges
+        self.starts = np.concatenate([np.arange(a, a + ((b - a - 1) // seq_len) * seq_len, seq_len, dtype=np.int64)
+                                      for a, b in ranges if b - a > seq_len] or [np.zeros(0, dtype=np.int64)])
+        self.n = len(self.starts)
         if self.n < 1:
-            raise ValueError(f"{path} holds {len(self.data)} tokens, fewer than pretrain.seq_len+1={seq_len + 1}")
+            raise ValueError(f"{path} holds {sum(b - a for a, b in ranges)} tokens in the ranges read, fewer than "
+                             f"pretrain.seq_len+1={seq_len + 1}")
         self._perm_epoch = -1
         self._perm = None
 
@@ -31,14 +40,55 @@ class TokenWindows:
             self._perm_epoch = epoch
         return self._perm
 
+    def window(self, g: int) -> np.ndarray:
+        """Window g (a global index across epochs)."""
+        epoch, j = divmod(g, self.n)
+        start = int(self.starts[self._order(epoch)[j]])
+        return self.data[start : start + self.seq_len + 1]
+
     def batch(self, first: int, count: int) -> np.ndarray:
-        """Windows first..first+count-1 (global indices across epochs) as an int64 array [count, seq_len+1]."""
+        """Windows first..first+count-1 as an int64 array [count, seq_len+1]."""
         out = np.empty((count, self.seq_len + 1), dtype=np.int64)
         for k in range(count):
-            epoch, j = divmod(first + k, self.n)
-            start = int(self._order(epoch)[j]) * self.seq_len
-            out[k] = self.data[start : start + self.seq_len + 1]
+            out[k] = self.window(first + k)
         return out
+
+
+class ReplayMix:
+    """A continued run's stream: new-data windows, with a `replay` share of windows from the data the parent
+    already trained on, spread evenly (window g is a replay window when floor((g+1)*replay) > floor(g*replay)).
+    Like TokenWindows, position is just a window count, so resuming needs no loader state."""
+
+    def __init__(self, new: TokenWindows, old: TokenWindows | None, replay: float):
+        self.new, self.old = new, old
+        self.replay = replay if old is not None else 0.0
+        self.seq_len = new.seq_len
+
+    def batch(self, first: int, count: int) -> np.ndarray:
+        out = np.empty((count, self.seq_len + 1), dtype=np.int64)
+        for k in range(count):
+            g = first + k
+            before = math.floor(g * self.replay)  # replay windows among 0..g-1
+            if math.floor((g + 1) * self.replay) > before:
+                out[k] = self.old.window(before)
+            else:
+                out[k] = self.new.window(g - before)
+        return out
+
+
+CONTINUATION = "continue.json"  # in a training work dir: the parent weights and the token ranges to train on
+
+
+def write_continuation(work_dir: Path, init_from: Path, new: list, old: list, replay: float) -> None:
+    (Path(work_dir) / CONTINUATION).write_text(json.dumps(
+        {"init_from": str(init_from), "new": new, "old": old, "replay": replay}), encoding="utf-8")
+
+
+def read_continuation(work_dir: Path) -> dict | None:
+    """What a continued run trains on (None: a run from scratch over the whole train split). A file rather
+    than arguments, so every torchrun process reads the same plan."""
+    path = Path(work_dir) / CONTINUATION
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def read_index(data_dir: Path) -> dict:

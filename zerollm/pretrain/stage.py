@@ -10,12 +10,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+from zerollm import cache
+from zerollm.lineage import NoParent, find_parent
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.stage import Stage, StageContext, StageResult
 
 Config = PretrainConfig
+SHAPE_FIELDS = ("preset", "shape", "tie_embeddings")  # a continued model must have its parent's
+
+
+def fingerprint(cfg: PretrainConfig, ctx: StageContext) -> dict | None:
+    """A continued model's key holds its parent's."""
+    if cfg.init != "continue":
+        return None
+    try:
+        return {"parent": find_parent(ctx.workdir, cfg.parent).key}
+    except NoParent:  # check() says why, before anything runs
+        return {"parent": None}
+
+
 def check(cfg: PretrainConfig, pipeline, ctx: StageContext) -> list[str]:
-    """A device the config names must be there (torch is imported only when one is named)."""
+    """A parent to continue from, of the same shape; a device the config names (torch is imported only when
+    one is named)."""
+    if cfg.init == "continue":
+        try:
+            parent = find_parent(ctx.workdir, cfg.parent)
+        except NoParent as exc:
+            return [str(exc)]
+        old = cache.Manifest.read(parent.pretrain / cache.MANIFEST).config
+        for k in SHAPE_FIELDS:
+            new = cfg.model_dump(mode="json")[k]
+            if old.get(k) != new:
+                return [f"pretrain.{k}: {old.get(k)!r} → {new!r} under pretrain.init: continue; a continued model "
+                        f"keeps its parent's shape; allowed: {old.get(k)!r} (or pretrain.init: scratch)"]
     if cfg.device != "cuda" and cfg.devices == 1:
         return []
     import torch
@@ -35,6 +62,12 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     data_dir = inputs["tokenizer"]
     work = ctx.scratch or out_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
+    lineage: dict = {"init": cfg.init}
+    if cfg.init == "continue":
+        cfg, lineage = _continuation(cfg, Path(data_dir), work, ctx)
+        if cfg is None:  # nothing new: the parent is the model
+            shutil.copytree(Path(lineage["parent_dir"]) / "model", out_dir / "model")
+            return _finish(lineage["config"], inputs, out_dir, work, {"steps": 0}, ctx, lineage)
     resume = checkpoint.latest(work)
     if resume is not None:
         ctx.log.warning("pretrain: resuming from %s", resume)
@@ -63,6 +96,40 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     for f in final.iterdir():  # the HF checkpoint; optimizer state stays behind (not part of the output)
         if f.name not in (checkpoint.STATE, "trainer_state.json"):
             shutil.copy2(f, model_dir / f.name)
+    return _finish(cfg, inputs, out_dir, work, summary, ctx, lineage)
+
+
+def _continuation(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext):
+    """The config a continued run trains with (its steps and re-warm) and its lineage; (None, lineage) when the
+    corpus holds no tokens the parent has not seen."""
+    from zerollm.pretrain.data import read_index, write_continuation
+
+    parent = find_parent(ctx.workdir, cfg.parent)
+    index = read_index(data_dir)
+    seen = parent.seen_shards()
+    new = [u["train"]["tokens"] for u in index["units"] if u["shard"] not in seen]
+    old = [u["train"]["tokens"] for u in index["units"] if u["shard"] in seen]
+    n_new, n_old = sum(b - a for a, b in new), sum(b - a for a, b in old)
+    lineage = {"init": "continue", "parent_dir": str(parent.pretrain), "parent_key": parent.key,
+               "new_tokens": n_new, "old_tokens": n_old, "replay": cfg.replay, "config": cfg}
+    if n_new <= cfg.seq_len:
+        ctx.log.warning("pretrain: no tokens the parent has not seen (%d new): the parent model is kept", n_new)
+        return None, lineage
+    steps = cfg.continue_steps or max(cfg.rewarm_steps + 1,
+                                      round(cfg.max_steps * n_new / max(n_old, 1) / (1 - cfg.replay)))
+    write_continuation(work, parent.pretrain / "model", new, old, cfg.replay)
+    ctx.log.info("pretrain: continuing %s on %d new tokens (%d old, replay %.0f%%) for %d steps", parent.pretrain,
+                 n_new, n_old, 100 * cfg.replay, steps)
+    lineage["steps"] = steps
+    return cfg.model_copy(update={"max_steps": steps, "warmup_steps": cfg.rewarm_steps}), lineage
+
+
+def _finish(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, work: Path, summary: dict,
+            ctx: StageContext, lineage: dict) -> StageResult:
+    from zerollm.pretrain.data import read_index, unigram_entropy_nats
+
+    data_dir = inputs["tokenizer"]
+    model_dir = out_dir / "model"
     for name in ("metrics.jsonl", "samples.txt"):
         if (work / name).exists():
             shutil.copy2(work / name, out_dir / name)
@@ -79,8 +146,12 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     ctx.log.info("pretrain: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     artifacts = [a for a in ("loss_curve.png", "samples.txt", "metrics.jsonl", "probe.jsonl", "model/config.json")
                  if (out_dir / a).exists()]
+    lineage = {k: v for k, v in lineage.items() if k != "config"}
+    if lineage.get("parent_dir"):
+        lineage["parent_dir"] = os.path.relpath(lineage["parent_dir"], ctx.workdir)
+        metrics.update(continue_new_tokens=float(lineage["new_tokens"]), continue_old_tokens=float(lineage["old_tokens"]))
     return StageResult(metrics=metrics, artifacts=artifacts,
-                       summary={"model": "model", "device": summary.get("device")})
+                       summary={"model": "model", "device": summary.get("device"), "lineage": lineage})
 
 
 def _torchrun(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext) -> dict:
@@ -155,7 +226,8 @@ def _plot(history_file: Path, png: Path, unigram: float) -> None:
 
 
 STAGE = Stage(
-    name="pretrain", config=PretrainConfig, run=run, check=check, inputs=("tokenizer", "collect"),
+    name="pretrain", config=PretrainConfig, run=run, check=check, fingerprint=fingerprint,
+    inputs=("tokenizer", "collect"),
     produces_model=True, system_metrics=True,
     reads="tokenizer: train.bin/val.bin token shards, index.json, hf/; collect: eval set for the probe",
     writes="model/ (HF checkpoint: safetensors + config + tokenizer), metrics.jsonl, loss_curve.png, samples.txt, "

@@ -24,7 +24,7 @@ from zerollm.machine import use_bf16
 from zerollm.pretrain import checkpoint
 from zerollm.pretrain.attention import register as register_causal_attention
 from zerollm.pretrain.config import PretrainConfig
-from zerollm.pretrain.data import TokenWindows, read_index
+from zerollm.pretrain.data import ReplayMix, TokenWindows, read_continuation, read_index
 from zerollm.pretrain.presets import flops_per_token, llama_config
 
 log = logging.getLogger("zerollm.pretrain")
@@ -111,8 +111,15 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
 
     index = read_index(data_dir)
     vocab = index["vocab_size"]
-    train_data = TokenWindows(Path(data_dir) / index["files"]["train"]["tokens"], index["dtype"], cfg.seq_len,
-                              cfg.seed)
+    train_file = Path(data_dir) / index["files"]["train"]["tokens"]
+    cont = read_continuation(work_dir)
+    if cont is None:
+        train_data = TokenWindows(train_file, index["dtype"], cfg.seq_len, cfg.seed)
+    else:  # new tokens, with a share of replayed old ones
+        old = (TokenWindows(train_file, index["dtype"], cfg.seq_len, cfg.seed + 1, ranges=cont["old"])
+               if cont["replay"] > 0 and sum(b - a for a, b in cont["old"]) > cfg.seq_len else None)
+        train_data = ReplayMix(TokenWindows(train_file, index["dtype"], cfg.seq_len, cfg.seed, ranges=cont["new"]),
+                               old, cont["replay"])
     val_data = TokenWindows(Path(data_dir) / index["files"]["val"]["tokens"], index["dtype"], cfg.seq_len,
                             cfg.seed, shuffle=False)
     tokenizer_dir = Path(data_dir) / "hf" if (Path(data_dir) / "hf").is_dir() else None
@@ -139,6 +146,10 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         step = resumed_from = int(state["step"])
         if dist.main:
             log.info("resuming from %s (step %d)", ckpt, step)
+    elif cont is not None:
+        checkpoint.load_weights(model, Path(cont["init_from"]))
+        if dist.main:
+            log.info("continuing from %s", cont["init_from"])
 
     fwd_model = _wrap_distributed(model, cfg, device, dist) if dist.world > 1 else model
     autocast = (lambda: torch.autocast(device.type, dtype=amp_dtype)) if amp_dtype else nullcontext

@@ -158,3 +158,54 @@ def tokenize_to_shards(docs: Iterable[tuple[bool, str]], model_file: Path, out_d
         offsets = np.concatenate(starts[split]) if starts[split] else np.zeros(0, dtype=np.int64)
         np.save(out_dir / f"{split}.docs.npy", offsets.astype(np.int64))
     return {**stats, "token_counts": counts, "dtype": dtype.name}
+
+
+def unit_ranges(bins: Path, shards: list[str], counts: list[dict], dtype: str) -> list[dict]:
+    """Per dedup shard (sha256, in the order they were tokenized, `counts`: its docs and bytes per split):
+    the ranges of its docs and tokens in each split's files under `bins`."""
+    import numpy as np
+
+    starts = {s: np.load(bins / f"{s}.docs.npy") for s in SPLITS}
+    total = {s: (bins / f"{s}.bin").stat().st_size // np.dtype(dtype).itemsize for s in SPLITS}
+    pos = {s: 0 for s in SPLITS}
+    units = []
+    for sha, c in zip(shards, counts):
+        unit = {"shard": sha}
+        for s in SPLITS:
+            d0, d1 = pos[s], pos[s] + c[s]["docs"]
+            at = lambda d: int(starts[s][d]) if d < len(starts[s]) else total[s]  # noqa: E731
+            unit[s] = {"docs": [d0, d1], "tokens": [at(d0), at(d1)], "bytes": c[s]["bytes"]}
+            pos[s] = d1
+        units.append(unit)
+    return units
+
+
+def assemble(parts: list[tuple[Path, dict]], out_dir: Path, dtype: str, vocab_size: int) -> tuple[list[dict], dict]:
+    """Each split's files in `out_dir` as the concatenation of `parts` (a folder of token files, and one shard's
+    ranges in it), in order: a continued lineage copies its parent's tokens and encodes only new text.
+    Returns the shards' ranges in the new files and the stats tokenize_to_shards returns."""
+    import numpy as np
+
+    units = [{"shard": u["shard"]} for _, u in parts]
+    stats = {}
+    for s in SPLITS:
+        tok_pos = doc_pos = nbytes = 0
+        starts = []
+        with open(out_dir / f"{s}.bin", "wb") as f:
+            for (src, u), new in zip(parts, units):
+                (t0, t1), (d0, d1) = u[s]["tokens"], u[s]["docs"]
+                if t1 > t0:
+                    np.memmap(src / f"{s}.bin", dtype=dtype, mode="r")[t0:t1].tofile(f)
+                    starts.append(np.load(src / f"{s}.docs.npy", mmap_mode="r")[d0:d1] - t0 + tok_pos)
+                new[s] = {"docs": [doc_pos, doc_pos + d1 - d0], "tokens": [tok_pos, tok_pos + t1 - t0],
+                          "bytes": u[s]["bytes"]}
+                tok_pos, doc_pos, nbytes = tok_pos + t1 - t0, doc_pos + d1 - d0, nbytes + u[s]["bytes"]
+        np.save(out_dir / f"{s}.docs.npy", np.concatenate(starts).astype(np.int64) if starts
+                else np.zeros(0, dtype=np.int64))
+        stats[s] = {"tokens": tok_pos, "docs": doc_pos, "bytes": nbytes}
+    counts = np.zeros(vocab_size, dtype=np.int64)
+    if stats["train"]["tokens"]:
+        train = np.memmap(out_dir / "train.bin", dtype=dtype, mode="r")
+        for start in range(0, len(train), 1 << 26):
+            counts += np.bincount(train[start : start + (1 << 26)], minlength=vocab_size)[:vocab_size]
+    return units, {**stats, "token_counts": counts, "dtype": dtype}

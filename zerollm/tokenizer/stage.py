@@ -8,15 +8,20 @@ before training, so the tokenizer never sees the text it is measured on.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from zerollm.cache import key_fields
 from zerollm.io.shards import read_docs, shard_paths
+from zerollm.lineage import NoParent, Parent, find_parent
 from zerollm.stage import Stage, StageContext, StageResult
 from zerollm.tokenizer.config import TokenizerConfig
 from zerollm.tokenizer.export import agreement, export_hf
-from zerollm.tokenizer.shards import doc_hash, tokenize_to_shards, val_cutoff
+from zerollm.tokenizer.shards import SPLITS, assemble, doc_hash, tokenize_to_shards, unit_ranges, val_cutoff
+from zerollm.units import input_hashes, link
 from zerollm.tokenizer.train import BOS_ID, CHAT_TOKENS, EOS_ID, PAD_ID, UNK_ID, train_sentencepiece, training_chunks
 
 Config = TokenizerConfig
@@ -25,40 +30,96 @@ CHECK_DOCS, CHECK_CHARS = 500, 2_000_000  # val text re-encoded via tokenizer.js
 SAMPLE_DOCS = 5  # val docs shown as pieces in samples.txt
 
 
+def fingerprint(cfg: TokenizerConfig, ctx: StageContext) -> dict | None:
+    """A continued lineage keeps its parent's tokenizer: which parent is part of the key."""
+    try:
+        parent = _parent(ctx)
+    except NoParent:  # pretrain's check says why, before anything runs
+        return {"parent_tokenizer": None}
+    return {"parent_tokenizer": parent.tokenizer.name} if parent else None
+
+
+def check(cfg: TokenizerConfig, pipeline, ctx: StageContext) -> list[str]:
+    """Under pretrain.init: continue, the tokenizer config must be the parent's (the model's embedding rows
+    are its vocabulary)."""
+    if pipeline.pretrain.init != "continue":
+        return []
+    try:
+        parent = _parent(ctx)
+    except NoParent:
+        return []  # pretrain's check says it
+    new, old = key_fields(cfg), parent.tokenizer_config
+    return [f"tokenizer.{k}: {old.get(k)!r} → {v!r} under pretrain.init: continue; a continued model keeps its "
+            f"parent's tokenizer; allowed: {old.get(k)!r} (or pretrain.init: scratch)"
+            for k, v in new.items() if k in old and old[k] != v][:1]
+
+
+def _parent(ctx: StageContext) -> Parent | None:
+    pipeline = ctx.pipeline
+    if pipeline is None or pipeline.pretrain.init != "continue":
+        return None
+    return find_parent(ctx.workdir, pipeline.pretrain.parent)
+
+
 def run(cfg: TokenizerConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
-    shards = Path(inputs["dedup"]) / "shards"
-    if not shard_paths(shards):
-        raise ValueError(f"tokenizer: empty corpus: no *.jsonl.gz shards in {shards}")
+    shards = shard_paths(Path(inputs["dedup"]) / "shards")
+    if not shards:
+        raise ValueError(f"tokenizer: empty corpus: no *.jsonl.gz shards in {Path(inputs['dedup']) / 'shards'}")
+    sha = input_hashes(inputs["dedup"], "shards")
     out_dir.mkdir(parents=True, exist_ok=True)
-
-    cutoff = val_cutoff((doc_hash(_doc_id(d)) for d in read_docs(shards)), cfg.val_fraction, cfg.min_val_docs)
-
-    ctx.log.info("training sentencepiece %s, vocab %d", cfg.model_type, cfg.vocab_size)
-    t0 = time.perf_counter()
-    train_text = (chunk for d in read_docs(shards) if doc_hash(_doc_id(d)) > cutoff
-                  for chunk in training_chunks(d["text"], cfg.max_sentence_length))
-    model = train_sentencepiece(train_text, cfg)
-    train_seconds = time.perf_counter() - t0
     hf_dir = out_dir / "hf"
     hf_dir.mkdir(parents=True, exist_ok=True)
     model_file = hf_dir / "tokenizer.model"
-    model_file.write_bytes(model)
-    export_hf(model_file, hf_dir, cfg.model_type)
+    parent = _parent(ctx)
+    train_seconds = 0.0
+    if parent is None:
+        cutoff = val_cutoff((doc_hash(_doc_id(d)) for d in read_docs(shards)), cfg.val_fraction, cfg.min_val_docs)
+        ctx.log.info("training sentencepiece %s, vocab %d", cfg.model_type, cfg.vocab_size)
+        t0 = time.perf_counter()
+        train_text = (chunk for d in read_docs(shards) if doc_hash(_doc_id(d)) > cutoff
+                      for chunk in training_chunks(d["text"], cfg.max_sentence_length))
+        model_file.write_bytes(train_sentencepiece(train_text, cfg))
+        train_seconds = time.perf_counter() - t0
+        export_hf(model_file, hf_dir, cfg.model_type)
+        earlier: dict[str, dict] = {}
+    else:  # the parent's vocabulary and split; its encoded shards are copied, only new text is encoded
+        parent_index = parent.index()
+        cutoff = parent_index["val_cutoff"]
+        for f in (parent.tokenizer / "hf").iterdir():
+            link(f, hf_dir / f.name)
+        earlier = {u["shard"]: u for u in parent_index["units"]}
+        ctx.log.info("tokenizer: keeping the tokenizer of %s", parent.tokenizer)
 
-    ctx.log.info("tokenizing into token shards with %d worker(s)", cfg.num_workers)
+    todo = [p for p in shards if sha[p.name] not in earlier]
+    ctx.log.info("tokenizing %d of %d shards with %d worker(s)", len(todo), len(shards), cfg.num_workers)
     t0 = time.perf_counter()
     val_texts: list[str] = []
+    counts: list[dict] = []
 
     def docs() -> Iterator[tuple[bool, str]]:
         kept = 0
-        for d in read_docs(shards):
-            is_val = doc_hash(_doc_id(d)) <= cutoff
-            if is_val and len(val_texts) < CHECK_DOCS and kept < CHECK_CHARS:
-                val_texts.append(d["text"])
-                kept += len(d["text"])
-            yield is_val, d["text"]
+        for shard in todo:
+            c = {s: {"docs": 0, "bytes": 0} for s in SPLITS}
+            counts.append(c)
+            for d in read_docs([shard]):
+                is_val = doc_hash(_doc_id(d)) <= cutoff
+                if is_val and len(val_texts) < CHECK_DOCS and kept < CHECK_CHARS:
+                    val_texts.append(d["text"])
+                    kept += len(d["text"])
+                c["val" if is_val else "train"]["docs"] += 1
+                c["val" if is_val else "train"]["bytes"] += len(d["text"].encode("utf-8"))
+                yield is_val, d["text"]
 
-    stats = tokenize_to_shards(docs(), model_file, out_dir, cfg.vocab_size, EOS_ID, cfg.num_workers)
+    encoded = out_dir / "encoded" if earlier else out_dir
+    encoded.mkdir(exist_ok=True)
+    stats = tokenize_to_shards(docs(), model_file, encoded, cfg.vocab_size, EOS_ID, cfg.num_workers)
+    units = unit_ranges(encoded, [sha[p.name] for p in todo], counts, stats["dtype"])
+    if earlier:
+        fresh = dict(zip((sha[p.name] for p in todo), units))
+        parts = [(encoded, fresh[sha[p.name]]) if sha[p.name] in fresh else (parent.tokenizer, earlier[sha[p.name]])
+                 for p in shards]
+        units, stats = assemble(parts, out_dir, stats["dtype"], cfg.vocab_size)
+        shutil.rmtree(encoded)
     tokenize_seconds = time.perf_counter() - t0
 
     hf_agree = agreement(hf_dir, model_file, val_texts)
@@ -80,6 +141,9 @@ def run(cfg: TokenizerConfig, inputs: dict[str, Path], out_dir: Path, ctx: Stage
         "files": {s: {"tokens": f"{s}.bin", "doc_starts": f"{s}.docs.npy"} for s in ("train", "val")},
         "train": train,
         "val": val,
+        "val_cutoff": cutoff,  # a continued lineage splits new docs as its parent did
+        "units": units,  # per dedup shard (sha256): its docs' and tokens' ranges in each split
+        "parent": os.path.relpath(parent.tokenizer, ctx.workdir) if parent else None,
     }
     (out_dir / "index.json").write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
 
@@ -95,6 +159,8 @@ def run(cfg: TokenizerConfig, inputs: dict[str, Path], out_dir: Path, ctx: Stage
         "val_docs": float(val["docs"]),
         "vocab_size": float(cfg.vocab_size),
         "hf_sp_agreement": hf_agree,
+        "shards": float(len(shards)),
+        "shards_encoded": float(len(todo)),
     }
     ctx.log.info("tokenizer: %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     return StageResult(
@@ -125,7 +191,7 @@ def _samples(model_file: Path, texts: list[str], max_chars: int = 300) -> str:
 
 
 STAGE = Stage(
-    name="tokenizer", config=TokenizerConfig, run=run, inputs=("dedup",),
+    name="tokenizer", config=TokenizerConfig, run=run, inputs=("dedup",), fingerprint=fingerprint, check=check,
     reads="dedup: shards",
     writes="hf/ tokenizer directory (tokenizer.model + tokenizer.json, ChatML template), train.bin/val.bin + "
            "index.json",
