@@ -283,14 +283,13 @@ def _say_gate(workdir: Path, since: float) -> None:
     g = json.loads(path.read_text(encoding="utf-8"))
     if g.get("time", 0) < since:
         return
-    name = f"{g['registered_model']} v{g['version']}"
+    line = g.get("line") or ("promoted" if g["passed"] else "not promoted")
     if g["passed"]:
-        console.print(f"  gate passed: {g['alias']} -> {name}")
+        console.print(f"  {line}", highlight=False)
     else:
-        before = f"v{g['champion_before']}" if g["champion_before"] else "no version"
-        console.print(f"  [yellow]gate failed[/] for {name}: {g['alias']} stays at {before}")
-        for line in g["failures"]:
-            console.print(f"    {line}")
+        console.print(f"  [yellow]{line}[/]", highlight=False)
+        for failure in g["failures"]:
+            console.print(f"    {failure}", highlight=False)
 
 
 HEADLINE = ("qa_exact_match", "qa_mc_accuracy", "qa_exact_match_seen",  # a model stage's numbers that matter
@@ -353,17 +352,30 @@ def report(
     _say_report([rep])
 
 
+DEFAULT_WATCH_SECONDS = 900  # a watched folder is looked at every 15 minutes unless --cron/--every says otherwise
+
+
 @app.command()
 def deploy(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML."),
     set_: List[str] = typer.Option([], "--set", help="Override a field: a.b=VALUE."),
     workdir: Path = typer.Option(env.workdir_default(), "--workdir", "-w", help="The workdir scheduled runs use."),
     cron: Optional[str] = typer.Option(None, "--cron", help='Schedule, e.g. "0 2 * * *" (none: run on demand).'),
+    every: Optional[int] = typer.Option(None, "--every", min=60, help="Or run every N seconds (with --watch: "
+                                                                     "how often the folder is looked at)."),
+    watch: Optional[Path] = typer.Option(None, "--watch", help="A folder of new data (*.txt, *.jsonl): each run "
+                                                               "takes in what arrived, continues the last model, and "
+                                                               "promotes it only if the gate passes."),
     name: Optional[str] = typer.Option(None, "--name", help="Deployment name (default: the config's name)."),
     until: Optional[str] = typer.Option(None, "--until", help="Stop after this stage."),
 ):
     """Create or update a Prefect deployment of the pipeline (process pool `zerollm`; `zerollm worker` runs it).
     Needs a Prefect server: PREFECT_API_URL (e.g. from `zerollm ui`)."""
+    if watch is not None:
+        from flows.deploy import watching
+
+        set_ = [*set_, *watching(watch, _load(config, set_))]
+        every = every or (None if cron else DEFAULT_WATCH_SECONDS)
     cfg = _load(config, set_)
     if not os.environ.get("PREFECT_API_URL"):
         err.print("zerollm deploy needs a Prefect server: start one (zerollm ui) and export "
@@ -373,8 +385,8 @@ def deploy(
     from flows.deploy import deploy as make_deployment
 
     dep_name = name or cfg.name
-    dep_id = make_deployment(dep_name, cfg.model_dump(mode="json"), workdir, cron, until)
-    when = f"on schedule {cron!r}" if cron else "on demand"
+    dep_id = make_deployment(dep_name, cfg.model_dump(mode="json"), workdir, cron, until, every=every)
+    when = f"on schedule {cron!r}" if cron else f"every {every} s" if every else "on demand"
     console.print(f"deployment zerollm-pipeline/{dep_name} ({dep_id}) {when}, pool {POOL!r}; start a worker: "
                   f"zerollm worker; run now: prefect deployment run 'zerollm-pipeline/{dep_name}'")
 

@@ -8,11 +8,15 @@ from typing import Callable
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
 from tasks.stage_task import PrefectExecutor
 from zerollm import runner
 from zerollm.pipeline_config import PipelineBase, PipelineConfig
+from zerollm.evaluate.registry import gate_of_run
 from zerollm.records import new_run_id
+
+NOT_PROMOTED = "Not promoted"  # the state name of a flow run whose model the gate refused
 
 # The CLI registers a listener here to draw progress; the flow itself never depends on it.
 listeners: list[Callable[[str, object], None]] = []
@@ -42,9 +46,15 @@ def pipeline(config: PipelineBase | dict | None = None, workdir: str = "work", u
     `zerollm run` planned and checked for this config moments before (else the flow plans)."""
     cfg = _config(config, config_file, overrides)
     work = Path(workdir).resolve()
+    run_id = run_id or new_run_id()
     outcomes = runner.run_pipeline(cfg, work, until, tuple(force or ()), PrefectExecutor(type(cfg).registry, work),
-                                   _emit, run_id or new_run_id(), resumed_from, plans)
-    return [asdict(o) for o in outcomes]
+                                   _emit, run_id, resumed_from, plans)
+    result = [asdict(o) for o in outcomes]
+    gate = gate_of_run(work, run_id)
+    if gate is not None and not gate["passed"]:
+        # a refusal is the gate working, not a crash: the run completes under a name the Prefect UI shows
+        return Completed(name=NOT_PROMOTED, message=gate["line"], data=result)
+    return result
 
 
 def _config(config, config_file: str | None, overrides: list[str] | None) -> PipelineBase:

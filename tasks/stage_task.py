@@ -57,6 +57,15 @@ class PrefectExecutor:
         create_markdown_artifact("\n".join(lines), key="zerollm-report", description="the run report")
 
 
+    def gate(self, result: dict) -> None:
+        """A Prefect artifact with the gate's decision and the checks behind it."""
+        rows = "\n".join(f"| {r['check']} | {r['task']} {r['metric']} | {r['new']:.4g} | {r['reference']:.4g} | "
+                         f"{'ok' if r['ok'] else '**regressed**'} |" for r in result["checks"])
+        text = (f"### {'✅' if result['passed'] else '⛔'} {result['line']}\n\n"
+                f"| check | score | new | reference | |\n|---|---|---|---|---|\n{rows}\n")
+        create_markdown_artifact(text, key="zerollm-gate", description=result["line"][:200])
+
+
 def flow_run_url(run: str) -> str | None:
     """This flow run in the Prefect UI: the configured server's, else the one `zerollm ui` serves from
     the workdir's own Prefect database (where the temporary server of `zerollm run` stored it)."""

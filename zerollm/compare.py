@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zerollm.registry import STAGES
-from zerollm.tracking import flatten
+from zerollm.tracking import flatten, redact_tree
 
 log = logging.getLogger("zerollm.compare")
 
@@ -102,7 +102,10 @@ def resolve(workdir: Path, ref: str) -> dict:
 
 def compare(workdir: Path, ref_a: str, ref_b: str) -> dict:
     """Resolve both refs and compare them (A is the baseline: deltas are B - A). Raises RunNotFound."""
-    return compare_records(resolve(workdir, ref_a), resolve(workdir, ref_b))
+    a, b = resolve(workdir, ref_a), resolve(workdir, ref_b)
+    from zerollm.datachanges import data_changes
+
+    return {**compare_records(a, b), "data": data_changes(workdir, a, b)}
 
 
 def compare_records(a: dict, b: dict) -> dict:
@@ -130,8 +133,8 @@ def compare_records(a: dict, b: dict) -> dict:
             "changed_inputs": [t["stage"] for t in stages
                                if t["stage"] in _inputs(name) and t["in_a"] and t["in_b"] and not t["shared"]],
         })
-    global_a = {k: v for k, v in cfg_a.items() if k not in STAGES.names}
-    global_b = {k: v for k, v in cfg_b.items() if k not in STAGES.names}
+    global_a = redact_tree({k: v for k, v in cfg_a.items() if k not in STAGES.names})  # a webhook URL is a secret
+    global_b = redact_tree({k: v for k, v in cfg_b.items() if k not in STAGES.names})
     return {"a": _summary(a), "b": _summary(b), "stages": stages,
             "global_config_diff": config_diff(global_a, global_b)}
 
@@ -223,6 +226,10 @@ def render(result: dict, max_metrics: int = MAX_METRICS) -> str:
     lines = [_run_line("A", a), _run_line("B", b)]
     if result["global_config_diff"]:
         lines.append("config: " + "; ".join(_diff_text(d) for d in result["global_config_diff"]))
+    if "data" in result:
+        from zerollm.datachanges import describe
+
+        lines.append(describe(result["data"]))
     stages = result["stages"]
     if not stages:
         lines.append("neither run has finished a stage yet")

@@ -58,3 +58,48 @@ def find_parent(workdir: Path, ref: str | None = None) -> Parent:
         raise NoParent(f"pretrain.parent: {where} was trained on a tokenizer output made by an older zerollm (it "
                        "does not record which shards it encoded); allowed: scratch")
     return Parent(where, manifest.key, tok, tok_manifest.config)
+
+
+def upstream(workdir: Path, manifest: cache.Manifest) -> dict[str, cache.Manifest]:
+    """Every committed output a stage output was built from, by stage name (its own included)."""
+    found = {manifest.stage: manifest}
+    todo = list(manifest.inputs.items())
+    while todo:
+        stage, key = todo.pop()
+        if stage in found:
+            continue
+        m = cache.verify(cache.stage_dir(workdir, stage, key), check_hash=False)
+        if m is not None:
+            found[stage] = m
+            todo += list(m.inputs.items())
+    return found
+
+
+def model_lineage(workdir: Path, manifest: cache.Manifest) -> dict:
+    """What a registered model saw and where it came from: the data snapshot (source files and dedup shards,
+    each by sha256), its pretrain output and that output's parent (a continued lineage)."""
+    from zerollm.io.hashing import short_hash
+
+    up = upstream(workdir, manifest)
+    files = sorted((u["unit"], u["sha256"]) for u in (up["collect"].summary.get("snapshot", [])
+                                                         if "collect" in up else []))
+    shards = sorted(up["dedup"].summary.get("shards", [])) if "dedup" in up else []
+    pre = up.get("pretrain")
+    grown = (pre.summary.get("lineage") or {}) if pre else {}
+    return {"data_snapshot": short_hash({"files": files, "shards": shards}, 16), "source_files": len(files),
+            "shards": len(shards), "pretrain_key": pre.key if pre else "", "init": grown.get("init", "scratch"),
+            "parent_pretrain_key": grown.get("parent_key", ""),
+            "snapshot": {"files": [list(f) for f in files], "shards": shards}}
+
+
+def parent_for(init: str, workdir: Path, ref: str | None = None) -> Parent | None:
+    """The parent a pretrain run with `init` continues from: None for scratch, and for auto when the workdir has
+    no pretrained model yet (a scheduled lineage's first run); NoParent when continue finds none."""
+    if init == "scratch":
+        return None
+    try:
+        return find_parent(workdir, ref)
+    except NoParent:
+        if init == "auto" and not ref:
+            return None
+        raise

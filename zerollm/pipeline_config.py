@@ -10,6 +10,7 @@ from pydantic import Field, create_model
 from zerollm.config import StrictModel
 from zerollm.executors import DataConfig
 from zerollm.faults import FaultsConfig
+from zerollm.notify import NotifyConfig
 from zerollm.registry import STAGES, Registry
 from zerollm.tracking import TrackingConfig
 
@@ -23,6 +24,7 @@ class PipelineBase(StrictModel):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     data: DataConfig = Field(default_factory=DataConfig, description="Where filter and dedup run (local, ray, slurm).")
     faults: FaultsConfig = Field(default_factory=FaultsConfig, description="Failures on purpose (resume drills).")
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description="Who hears what the gate decided.")
 
     @classmethod
     def model_validate(cls, obj: Any, *, context: dict | None = None, **kw):

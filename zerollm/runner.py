@@ -77,6 +77,8 @@ class Executor(Protocol):
 
     def report(self, report, pipeline_url: str | None) -> None: ...
 
+    def gate(self, result: dict) -> None: ...  # what the model gate decided (zerollm.evaluate.registry)
+
 
 class InlineExecutor:
     def info(self) -> dict:
@@ -86,6 +88,9 @@ class InlineExecutor:
         return call()
 
     def report(self, report, pipeline_url: str | None) -> None:
+        pass
+
+    def gate(self, result: dict) -> None:
         pass
 
 
@@ -243,6 +248,7 @@ class Runner:
             self.tracker.end_run(parent, end_status(exc))
             raise
         record.finish("completed")
+        self._gate(record)
         self._report(record, parent)
         self.tracker.end_run(parent)
         return outcomes
@@ -352,6 +358,28 @@ class Runner:
         earlier = cache.latest_manifest(self.workdir, p.stage)
         return diskfull.explain(p.stage, exc, tmp, written,
                                 sum(f["size"] for f in earlier.files.values()) if earlier else None)
+
+    def _gate(self, record: RunRecord) -> None:
+        """Say what the model gate decided in this run, in one line, and to whoever listens (a webhook, the
+        executor: a Prefect artifact)."""
+        from zerollm import notify
+        from zerollm.evaluate.registry import gate_of_run
+
+        result = gate_of_run(self.workdir, record.id)
+        if result is None:
+            return
+        (log.info if result["passed"] else log.warning)("%s", result["line"])
+        record.data["gate"] = {"passed": result["passed"], "line": result["line"], "version": result["version"]}
+        record.save()
+        notify.post(self.cfg.notify, {"event": "promoted" if result["passed"] else "not_promoted",
+                                      "line": result["line"], "pipeline": self.cfg.name, "run_id": record.id,
+                                      **{k: result[k] for k in ("registered_model", "version", "alias",
+                                                                "champion_before", "champion_after", "failures",
+                                                                "lineage")}})
+        try:
+            self.executor.gate(result)
+        except Exception as exc:  # an artifact is a convenience: the line is logged and in the record
+            log.warning("gate not published by the executor: %s", exc)
 
     def _report(self, record: RunRecord, parent: str | None) -> None:
         rep = write_report(self.workdir, record, self.tracker, parent, type(self.cfg).registry)

@@ -25,7 +25,7 @@ from zerollm.config import StrictModel
 
 log = logging.getLogger("zerollm.tracking")
 
-_SECRET = re.compile(r"(token|secret|password|passwd|api_key|apikey|credential|auth)", re.I)
+_SECRET = re.compile(r"(token|secret|password|passwd|api_key|apikey|credential|auth|webhook)", re.I)
 _URL_CREDS = re.compile(r"(://)[^/@\s]+@")
 
 
@@ -58,6 +58,16 @@ def redact(params: dict[str, Any]) -> dict[str, str]:
             s = "***"
         clean[k] = shown_uri(s)[:6000]
     return clean
+
+
+def redact_tree(d: Any) -> Any:
+    """A nested config with the values of secret-looking keys masked (for reports)."""
+    if isinstance(d, dict):
+        return {k: "***" if _SECRET.search(str(k)) and v not in (None, "", False) else redact_tree(v)
+                for k, v in d.items()}
+    if isinstance(d, list):
+        return [redact_tree(v) for v in d]
+    return d
 
 
 def own_store_uri(workdir: Path) -> str:
@@ -375,6 +385,11 @@ class Tracker:
             return self.client.get_model_version_by_alias(name, alias)
         except MlflowException:
             return None
+
+    def versions_tagged(self, name: str, key: str, value: str) -> list[str]:
+        """Versions of registered model `name` whose tag `key` is `value`, oldest first."""
+        found = self.client.search_model_versions(f"name = '{name}' and tags.`{key}` = '{value}'")
+        return [str(v) for v in sorted(int(mv.version) for mv in found)]
 
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self.client.set_registered_model_alias(name, alias, version)

@@ -3,6 +3,7 @@ CPython in pydoc_data), made mutually distinct, with planted exact and near copi
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -17,6 +18,11 @@ def _shingles(text: str, n: int = 5) -> set:
 
 
 def distinct_paragraphs(min_words: int = 40, max_jaccard: float = 0.3) -> list[str]:
+    return list(_distinct(min_words, max_jaccard))
+
+
+@functools.lru_cache(maxsize=None)  # tens of seconds of pairwise Jaccard: once per test session
+def _distinct(min_words: int, max_jaccard: float) -> tuple[str, ...]:
     from pydoc_data.topics import topics
 
     kept, sigs = [], []
@@ -29,7 +35,7 @@ def distinct_paragraphs(min_words: int = 40, max_jaccard: float = 0.3) -> list[s
             if all(len(s & t) / len(s | t) < max_jaccard for t in sigs):
                 kept.append(p)
                 sigs.append(s)
-    return kept
+    return tuple(kept)
 
 
 def plant(paragraphs: list[str], n_copies: int, max_edit: float, seed: int = 0):

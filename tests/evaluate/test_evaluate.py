@@ -2,10 +2,12 @@
 the registry and the quantization gate."""
 
 import json
+from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import tiny_config, tracked
+from tests.webhook import webhook_receiver
 from zerollm.evaluate import gate
 from zerollm.runner import run_pipeline
 
@@ -66,6 +68,13 @@ def test_registered_with_champion_alias(released):
     assert {"score.qa_mc", "score.qa_gen", "score.heldout_ppl"} <= set(mv.tags)
     files = {f.path for f in client.list_artifacts(mv.run_id, "release/gguf")}
     assert {"release/gguf/model-Q8_0.gguf", "release/gguf/Modelfile"} <= files
+    # lineage: the data it saw and where its weights came from
+    pretrain = json.loads((released["pretrain"] / "MANIFEST.json").read_text())
+    assert mv.tags["lineage.pretrain_key"] == pretrain["key"] and mv.tags["lineage.init"] == "scratch"
+    assert len(mv.tags["lineage.data_snapshot"]) == 16 and int(mv.tags["lineage.shards"]) > 0
+    assert mv.tags["lineage.parent_pretrain_key"] == ""
+    snap = json.loads(Path(client.download_artifacts(mv.run_id, "release/data_snapshot.json")).read_text())
+    assert snap["shards"] and len(snap["files"]) == int(mv.tags["lineage.source_files"])
 
 
 def test_failing_gate_leaves_the_alias_and_says_why(released):
@@ -75,7 +84,9 @@ def test_failing_gate_leaves_the_alias_and_says_why(released):
     # a champion that scores better than anything this tiny model can reach
     for task, value in (("qa_mc", 1.0), ("qa_gen", 1.0), ("heldout_ppl", 0.01)):
         client.set_model_version_tag("zerollm-chat", champion.version, f"score.{task}", str(value))
-    outs = run_pipeline(tiny_config(*tracked(work), "quantize.serve_type=Q4_0", "quantize.max_regression=0"), work)
+    with webhook_receiver() as (url, posted):
+        outs = run_pipeline(tiny_config(*tracked(work), "quantize.serve_type=Q4_0", "quantize.max_regression=0",
+                                        f"notify.webhook={url}"), work)
     ran = [o.stage for o in outs if not o.cache_hit]
     assert ran == ["quantize", "evaluate"]
     assert outs[-1].metrics["gate_passed"] == 0.0
@@ -85,6 +96,33 @@ def test_failing_gate_leaves_the_alias_and_says_why(released):
     record = json.loads((work / "registry" / "last_gate.json").read_text())
     assert not record["passed"] and record["champion_after"] == str(champion.version)
     assert any(f.startswith(f"champion v{champion.version}: qa_mc acc") for f in record["failures"])
+    # one line, in the gate record, the run record and the webhook's message
+    assert record["line"].startswith("not promoted: qa multiple choice acc fell from 1.00 to ")
+    assert record["line"].endswith(f"(tolerance 0%); champion stays v{champion.version}")
+    run = json.loads((work / "runs" / "latest.json").read_text())
+    assert run["gate"]["line"] == record["line"] and run["gate"]["passed"] is False
+    assert [p["event"] for p in posted] == ["not_promoted"] and posted[0]["line"] == record["line"]
+    assert posted[0]["champion_after"] == str(champion.version) and posted[0]["version"] == new
+    params = client.get_run(run["mlflow_run_id"]).data.params if run.get("mlflow_run_id") else {}
+    assert not any("s3cr3t" in str(v) for v in params.values())
+    report = (work / run["report"]).read_text()
+    assert "s3cr3t" not in report
+
+
+def test_a_better_model_is_promoted_and_the_webhook_hears_it(released):
+    work = released["work"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{work}/mlflow.db")
+    champion = client.get_model_version_by_alias("zerollm-chat", "champion")
+    for task, value in (("qa_mc", 0.0), ("qa_gen", 0.0), ("heldout_ppl", 99.0)):  # a champion easy to beat
+        client.set_model_version_tag("zerollm-chat", champion.version, f"score.{task}", str(value))
+    with webhook_receiver() as (url, posted):
+        outs = run_pipeline(tiny_config(*tracked(work), "quantize.serve_type=Q4_0", "quantize.max_regression=0.5",
+                                        f"notify.webhook={url}"), work)
+    assert outs[-1].metrics["gate_passed"] == 1.0
+    new = str(int(outs[-1].metrics["registry_version"]))
+    assert str(client.get_model_version_by_alias("zerollm-chat", "champion").version) == new
+    assert [p["event"] for p in posted] == ["promoted"]
+    assert posted[0]["line"] == f"promoted: zerollm-chat v{new} is the new champion (was v{champion.version})"
 
 
 def test_gate_rules():

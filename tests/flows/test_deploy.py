@@ -22,16 +22,25 @@ ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
 def test_prefect_yaml_describes_the_deployment():
     from flows.deploy import FLOW_ENTRYPOINT, POOL
 
-    doc = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    dep = doc["deployments"][0]
-    assert dep["entrypoint"] == FLOW_ENTRYPOINT and (REPO / FLOW_ENTRYPOINT.split(":")[0]).is_file()
-    assert dep["work_pool"]["name"] == POOL and dep["schedules"][0]["cron"] == "0 2 * * *"
-    assert (REPO / dep["parameters"]["config_file"]).is_file()
     import inspect
 
     from flows.pipeline import pipeline
+    from zerollm.config import load_config
+    from zerollm.pipeline_config import PipelineConfig
 
-    assert set(dep["parameters"]) <= set(inspect.signature(pipeline.fn).parameters)
+    doc = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    nightly, incremental = doc["deployments"]
+    for dep in (nightly, incremental):
+        assert dep["entrypoint"] == FLOW_ENTRYPOINT and (REPO / FLOW_ENTRYPOINT.split(":")[0]).is_file()
+        assert dep["work_pool"]["name"] == POOL
+        assert set(dep["parameters"]) <= set(inspect.signature(pipeline.fn).parameters)
+    assert nightly["schedules"][0]["cron"] == "0 2 * * *"
+    # the watched inbox: its files are optional sources, and the model continues once there is one
+    assert incremental["schedules"][0]["interval"] == 900
+    p = incremental["parameters"]
+    cfg = load_config(PipelineConfig, REPO / p["config_file"], p["overrides"])
+    inbox = [s for s in cfg.collect.sources if getattr(s, "optional", False)]
+    assert [s.path for s in inbox] == ["inbox/*.txt", "inbox/*.jsonl"] and cfg.pretrain.init == "auto"
 
 
 @pytest.mark.slow

@@ -14,6 +14,8 @@ from zerollm.config import StrictModel
 class _Local(StrictModel):
     name: str | None = Field(None, description="Source name: id prefix and metadata.source. Default: the type.")
     path: str = Field(..., description="File path or glob (relative to the working directory), e.g. data/**/*.jsonl.gz")
+    optional: bool = Field(False, description="May match no files (a watched inbox that starts empty): then it adds "
+                                              "nothing, instead of failing the run before it starts.")
 
 
 class TextSource(_Local):

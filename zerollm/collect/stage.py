@@ -61,6 +61,8 @@ def check(cfg: CollectConfig, pipeline, ctx: StageContext) -> list[str]:
         if not hasattr(src, "path"):
             continue
         files = expand(src.path)
+        if not files and getattr(src, "optional", False):
+            continue
         if not files:
             problems.append(f"{key}.path: {src.path!r} matches no files (relative to {Path.cwd()}); allowed: an "
                             "existing file or a glob that matches one")
@@ -168,10 +170,10 @@ def run(cfg: CollectConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCo
     write_rejects()
 
     metrics = {"docs_in": n_in, "docs_out": n_out, "rejected": counts["rejected"], "shards": shards,
-               "files": len(snapshot), "files_read": read,
-               **{k: v for k, v in counts.items() if k.startswith("rejected_")}, **ds_metrics}
+               "files": len(snapshot), **{k: v for k, v in counts.items() if k.startswith("rejected_")}, **ds_metrics}
     summary = {"per_source": dict(per_source), "datasets": ds_sources, "snapshot": snapshot}
     (out_dir / "stats.json").write_text(json.dumps({"metrics": metrics, **summary}, indent=2), encoding="utf-8")
+    metrics["files_read"] = read  # this run's work, not part of the output (a rebuild reads none)
     return StageResult(metrics=metrics, artifacts=["stats.json", "rejects.jsonl"], summary=summary)
 
 
@@ -179,11 +181,11 @@ def _units(i: int, src, cfg: CollectConfig, ctx: StageContext):
     """(unit key, files, what) per unit of a source: each file of a local glob, else the whole source. The key
     holds what a unit's documents depend on: the file's bytes and path (ids carry it), the source's other
     settings, the document checks and the code."""
-    how = {"code": ctx.code_version, "source": src.model_dump(mode="json", exclude={"path"}),
+    how = {"code": ctx.code_version, "source": src.model_dump(mode="json", exclude={"path", "optional"}),
            "checks": [cfg.min_doc_chars, cfg.max_doc_bytes, cfg.docs_per_shard, cfg.rejects_sample]}
     if hasattr(src, "path"):
         files = expand(src.path)
-        if not files:
+        if not files and not src.optional:
             raise CollectError(f"collect.sources[{i}].path: no files match {src.path!r}")
         for f in files:
             yield UnitStore.key(file=f.as_posix(), sha256=sha256_file(f), **how), [f], f.as_posix()

@@ -15,8 +15,13 @@ from zerollm.io.shards import read_docs
 
 
 def removed_docs(dedup_dir: Path) -> list[set[str]]:
-    folder = Path(dedup_dir) / "removed" / "contaminated"
-    return [set(shingles(doc["text"])) for doc in read_docs(folder)] if folder.is_dir() else []
+    """The shingles of every document dedup removed as holding an eval item (removed/<shard>.jsonl.gz, each
+    doc's metadata.dedup.reason says why it went)."""
+    folder = Path(dedup_dir) / "removed"
+    if not folder.is_dir():
+        return []
+    return [set(shingles(doc["text"])) for doc in read_docs(folder)
+            if doc.get("metadata", {}).get("dedup", {}).get("reason") == "contaminated"]
 
 
 def threshold(dedup_dir: Path) -> float:

@@ -37,3 +37,24 @@ def failures(rows: list[dict]) -> list[str]:
 def primary_scores(rows: list[dict], model: str) -> dict[str, float]:
     return {r["task"]: r["value"] for r in rows
             if r["model"] == model and r["task"] in PRIMARY and r["metric"] == PRIMARY[r["task"]][0]}
+
+
+_TASK_NAMES = {"qa_gen": "qa", "qa_mc": "qa multiple choice", "heldout_ppl": "held-out"}
+
+
+def verdict(result: dict) -> str:
+    """One line for the run's end: promoted, or the first regression that refused it."""
+    alias, name, before = result["alias"], result["registered_model"], result["champion_before"]
+    if result["passed"]:
+        was = f" (was v{before})" if before and before != result["version"] else ""
+        return f"promoted: {name} v{result['version']} is the new {alias}{was}"
+    bad = [r for r in result["checks"] if not r["ok"]]
+    row = next((r for r in bad if r["check"].startswith("champion")), bad[0] if bad else None)
+    stays = f"{alias} stays v{before}" if before else f"no {alias} yet"
+    if row is None:
+        return f"not promoted: {'; '.join(result['failures'])[:300]}; {stays}"
+    what = f"{_TASK_NAMES.get(row['task'], row['task'])} {row['metric'].replace('_', ' ')}"
+    moved = "fell" if row["higher_is_better"] else "rose"
+    against = "" if row["check"].startswith("champion") else f" against {row['check']}"
+    return (f"not promoted: {what} {moved} from {row['reference']:.2f} to {row['new']:.2f}{against} (tolerance "
+            f"{row['tolerance']:.0%}); {stays}")

@@ -13,10 +13,22 @@ import json
 import time
 from pathlib import Path
 
+from zerollm.cache import MANIFEST, Manifest
 from zerollm.evaluate import gate
 from zerollm.evaluate.config import RegistryConfig
+from zerollm.lineage import model_lineage
 
 GATE_RECORD = "last_gate.json"  # under <workdir>/registry/, read by `zerollm run` to say what happened
+
+
+def gate_of_run(workdir: Path, run_id: str) -> dict | None:
+    """What the gate decided in zerollm run `run_id` (None: evaluate did not publish in that run)."""
+    path = Path(workdir) / "registry" / GATE_RECORD
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return result if result.get("zerollm_run") == run_id else None
 
 
 def workdir_relative(path: str | Path, workdir: Path) -> Path:
@@ -45,6 +57,14 @@ def promote(out_dir: Path, cfg: RegistryConfig, tracker, run_id: str | None, log
     tags = {"serve_type": doc["serve_type"], "source_stage": doc["source"],
             "gguf_path": workdir_relative(doc["serve_file"], work), "stage_dir": workdir_relative(out_dir, work),
             **{f"score.{t}": v for t, v in scores.items()}}
+    built_by = Manifest.read(out_dir / MANIFEST)
+    lineage = model_lineage(work, built_by)
+    snapshot = lineage.pop("snapshot")
+    tracker.log_text(run_id, json.dumps(snapshot, indent=1), "release/data_snapshot.json")
+    if lineage["parent_pretrain_key"]:
+        parent = tracker.versions_tagged(cfg.name, "lineage.pretrain_key", lineage["parent_pretrain_key"])
+        lineage["parent_version"] = parent[-1] if parent else ""
+    tags.update({f"lineage.{k}": v for k, v in lineage.items()})
     version = tracker.register_version(cfg.name, tracker.artifact_uri(run_id, "release"), run_id, tags,
                                        description=f"{doc['serve_type']} GGUF of the {doc['source']} model")
     champion = tracker.alias_version(cfg.name, cfg.alias)
@@ -65,7 +85,9 @@ def promote(out_dir: Path, cfg: RegistryConfig, tracker, run_id: str | None, log
                                                  "gate_failures": "; ".join(fails)[:4000]})
     result = {"registered_model": cfg.name, "version": version, "alias": cfg.alias, "passed": not fails,
               "champion_before": before, "champion_after": before if fails else version, "failures": fails,
-              "checks": checks, "time": time.time()}
+              "checks": checks, "time": time.time(), "zerollm_run": built_by.run_id,
+              "lineage": lineage}
+    result["line"] = gate.verdict(result)
     tracker.log_text(run_id, json.dumps(result, indent=2), "gate_result.json")
     record = work / "registry" / GATE_RECORD
     record.parent.mkdir(parents=True, exist_ok=True)

@@ -64,10 +64,11 @@ class PretrainConfig(StrictModel):
     num_threads: int = Field(0, ge=0, description="CPU threads for torch (0: all cores).",
                              json_schema_extra={"cache_key": False})
     seed: int = Field(0, description="Seed for init and data order.")
-    init: Literal["scratch", "continue"] = Field(
+    init: Literal["scratch", "continue", "auto"] = Field(
         "scratch", description="scratch: random weights, the whole corpus. continue: start from the parent model "
                                "(`parent`; default the newest pretrained model of this workdir), keep its tokenizer, "
-                               "and train on the tokens it has not seen, with `replay`.")
+                               "and train on the tokens it has not seen, with `replay`. auto: continue when the "
+                               "workdir has a pretrained model, else scratch (a scheduled deployment's first run).")
     parent: str | None = Field(None, description="init: continue: the pretrain output directory to start from "
                                                  "(stages/pretrain/<key>, relative to the workdir or absolute).")
     replay: float = Field(0.25, ge=0, lt=1, description="init: continue: share of each batch drawn from tokens the "

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from zerollm import cache
-from zerollm.lineage import NoParent, find_parent
+from zerollm.lineage import NoParent, parent_for
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.stage import Stage, StageContext, StageResult
 
@@ -21,27 +21,26 @@ SHAPE_FIELDS = ("preset", "shape", "tie_embeddings")  # a continued model must h
 
 def fingerprint(cfg: PretrainConfig, ctx: StageContext) -> dict | None:
     """A continued model's key holds its parent's."""
-    if cfg.init != "continue":
-        return None
     try:
-        return {"parent": find_parent(ctx.workdir, cfg.parent).key}
+        parent = parent_for(cfg.init, ctx.workdir, cfg.parent)
     except NoParent:  # check() says why, before anything runs
         return {"parent": None}
+    return {"parent": parent.key} if parent else None
 
 
 def check(cfg: PretrainConfig, pipeline, ctx: StageContext) -> list[str]:
     """A parent to continue from, of the same shape; a device the config names (torch is imported only when
     one is named)."""
-    if cfg.init == "continue":
-        try:
-            parent = find_parent(ctx.workdir, cfg.parent)
-        except NoParent as exc:
-            return [str(exc)]
+    try:
+        parent = parent_for(cfg.init, ctx.workdir, cfg.parent)
+    except NoParent as exc:
+        return [str(exc)]
+    if parent is not None:
         old = cache.Manifest.read(parent.pretrain / cache.MANIFEST).config
         for k in SHAPE_FIELDS:
             new = cfg.model_dump(mode="json")[k]
             if old.get(k) != new:
-                return [f"pretrain.{k}: {old.get(k)!r} → {new!r} under pretrain.init: continue; a continued model "
+                return [f"pretrain.{k}: {old.get(k)!r} → {new!r} under pretrain.init: {cfg.init}; a continued model "
                         f"keeps its parent's shape; allowed: {old.get(k)!r} (or pretrain.init: scratch)"]
     if cfg.device != "cuda" and cfg.devices == 1:
         return []
@@ -62,9 +61,10 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     data_dir = inputs["tokenizer"]
     work = ctx.scratch or out_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
-    lineage: dict = {"init": cfg.init}
-    if cfg.init == "continue":
-        cfg, lineage = _continuation(cfg, Path(data_dir), work, ctx)
+    parent = parent_for(cfg.init, ctx.workdir, cfg.parent)
+    lineage: dict = {"init": "scratch"}
+    if parent is not None:
+        cfg, lineage = _continuation(cfg, parent, Path(data_dir), work, ctx)
         if cfg is None:  # nothing new: the parent is the model
             shutil.copytree(Path(lineage["parent_dir"]) / "model", out_dir / "model")
             return _finish(lineage["config"], inputs, out_dir, work, {"steps": 0}, ctx, lineage)
@@ -99,12 +99,11 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     return _finish(cfg, inputs, out_dir, work, summary, ctx, lineage)
 
 
-def _continuation(cfg: PretrainConfig, data_dir: Path, work: Path, ctx: StageContext):
+def _continuation(cfg: PretrainConfig, parent, data_dir: Path, work: Path, ctx: StageContext):
     """The config a continued run trains with (its steps and re-warm) and its lineage; (None, lineage) when the
     corpus holds no tokens the parent has not seen."""
     from zerollm.pretrain.data import read_index, write_continuation
 
-    parent = find_parent(ctx.workdir, cfg.parent)
     index = read_index(data_dir)
     seen = parent.seen_shards()
     new = [u["train"]["tokens"] for u in index["units"] if u["shard"] not in seen]

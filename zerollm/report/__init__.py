@@ -48,7 +48,7 @@ def _links(view: RunView) -> dict:
 def _section_makers(registry) -> list:
     """The data funnel, then each stage's own section in stage order, the training curves after the
     first stage that has curves: all derived from the registry."""
-    makers = [sections.funnel_section]
+    makers = [sections.funnel_section, sections.data_changes_section]
     for s in registry.stages:
         view = s.presentation()
         if getattr(view, "CURVES", None) and sections.curves_section not in makers:

@@ -43,6 +43,27 @@ def not_run(sec: Section, view: RunView, names: list[str]) -> Section:
 # --- the run ----------------------------------------------------------------------------------------
 
 
+def data_changes_section(view: RunView) -> Section:
+    """What changed in the data since the workdir's previous run that collected: files, documents, copies."""
+    from zerollm.compare import list_runs
+    from zerollm.datachanges import data_changes, describe, snapshot
+
+    sec = Section("data-changes", "What changed in the data")
+    started = view.record.get("started") or 0
+    earlier = [r for r in list_runs(view.workdir) if (r.get("started") or 0) < started and r["run_id"] != view.run_id
+               and snapshot(view.workdir, r) is not None]
+    if not earlier:
+        return sec.add(Para("The first run of this workdir that collected data: nothing to compare with."))
+    prev = earlier[-1]
+    d = data_changes(view.workdir, prev, view.record)
+    sec.add(Para(f"Against run {prev['run_id']}: " + describe(d).removeprefix("data: ") + "."))
+    if d:
+        rows = [[n, what] for what in ("added", "removed", "changed") for n in d[f"files_{what}"]]
+        if rows:
+            sec.add(Table(["source file", "what"], rows[:50], "Source files"))
+    return sec
+
+
 def run_section(view: RunView, links: dict) -> Section:
     rec = view.record
     sec = Section("run", "The run")
@@ -71,7 +92,9 @@ def run_section(view: RunView, links: dict) -> Section:
                       "Versions"))
     else:
         sec.add(Para("Machine and versions were not recorded by the zerollm that made this run."))
-    sec.add(Code(yaml.safe_dump(view.config, sort_keys=False, allow_unicode=True), "The whole config"))
+    from zerollm.tracking import redact_tree
+
+    sec.add(Code(yaml.safe_dump(redact_tree(view.config), sort_keys=False, allow_unicode=True), "The whole config"))
     return sec
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from zerollm.cache import key_fields
 from zerollm.io.shards import read_docs, shard_paths
-from zerollm.lineage import NoParent, Parent, find_parent
+from zerollm.lineage import NoParent, Parent, parent_for
 from zerollm.stage import Stage, StageContext, StageResult
 from zerollm.tokenizer.config import TokenizerConfig
 from zerollm.tokenizer.export import agreement, export_hf
@@ -40,25 +40,24 @@ def fingerprint(cfg: TokenizerConfig, ctx: StageContext) -> dict | None:
 
 
 def check(cfg: TokenizerConfig, pipeline, ctx: StageContext) -> list[str]:
-    """Under pretrain.init: continue, the tokenizer config must be the parent's (the model's embedding rows
-    are its vocabulary)."""
-    if pipeline.pretrain.init != "continue":
-        return []
+    """In a continued lineage, the tokenizer config must be the parent's (the model's embedding rows are its
+    vocabulary)."""
     try:
         parent = _parent(ctx)
     except NoParent:
         return []  # pretrain's check says it
+    if parent is None:
+        return []
     new, old = key_fields(cfg), parent.tokenizer_config
-    return [f"tokenizer.{k}: {old.get(k)!r} → {v!r} under pretrain.init: continue; a continued model keeps its "
+    return [f"tokenizer.{k}: {old.get(k)!r} → {v!r} under pretrain.init: {pipeline.pretrain.init}; a continued "
+            f"model keeps its "
             f"parent's tokenizer; allowed: {old.get(k)!r} (or pretrain.init: scratch)"
             for k, v in new.items() if k in old and old[k] != v][:1]
 
 
 def _parent(ctx: StageContext) -> Parent | None:
-    pipeline = ctx.pipeline
-    if pipeline is None or pipeline.pretrain.init != "continue":
-        return None
-    return find_parent(ctx.workdir, pipeline.pretrain.parent)
+    pretrain = getattr(ctx.pipeline, "pretrain", None)
+    return parent_for(pretrain.init, ctx.workdir, pretrain.parent) if pretrain is not None else None
 
 
 def run(cfg: TokenizerConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
