@@ -34,8 +34,13 @@ class Parent:
         return {u["shard"] for u in self.index().get("units", [])}
 
 
-def find_parent(workdir: Path, ref: str | None = None) -> Parent:
-    """The parent model, or NoParent saying why there is none."""
+def find_parent(workdir: Path, ref: str | None = None, data: str | None = None) -> Parent:
+    """The parent model, or NoParent saying why there is none.
+
+    `data`: the dedup key this run trains on. A pretrain output trained on that very data is this run's own
+    result from before, not its parent: the lineage steps back to that output's parent, so a scheduled run
+    with nothing new plans the same keys and reuses everything.
+    """
     workdir = Path(workdir)
     if ref:
         where = Path(ref) if Path(ref).is_absolute() else workdir / ref
@@ -43,12 +48,28 @@ def find_parent(workdir: Path, ref: str | None = None) -> Parent:
         if manifest is None or manifest.stage != "pretrain":
             raise NoParent(f"pretrain.parent: {ref!r} is not a finished pretrain output directory; allowed: a "
                            f"stages/pretrain/<key> directory (relative to the workdir, or absolute)")
-    else:
-        manifest = cache.latest_manifest(workdir, "pretrain")
+        return _parent(where, manifest)
+    manifest = cache.latest_manifest(workdir, "pretrain")
+    if manifest is None:
+        raise NoParent("pretrain.init: continue, but this workdir has no pretrained model yet; allowed: scratch "
+                       "(the first run), or auto (scratch until there is a model to continue)")
+    while data is not None and _trained_on(workdir, manifest) == data:
+        parent_key = (manifest.summary.get("lineage") or {}).get("parent_key")
+        manifest = cache.verify(cache.stage_dir(workdir, "pretrain", parent_key), check_hash=False) \
+            if parent_key else None
         if manifest is None:
-            raise NoParent("pretrain.init: continue, but this workdir has no pretrained model yet; allowed: scratch "
-                           "(the first run), or pretrain.parent: <a pretrain output directory>")
-        where = cache.stage_dir(workdir, "pretrain", manifest.key)
+            raise NoParent("pretrain.init: continue, but the only pretrained models of this workdir were trained "
+                           "on this very data: nothing new to continue with; allowed: auto, scratch")
+    return _parent(cache.stage_dir(workdir, "pretrain", manifest.key), manifest)
+
+
+def _trained_on(workdir: Path, manifest: cache.Manifest) -> str | None:
+    """The dedup key of the data a pretrain output trained on."""
+    tok = cache.verify(cache.stage_dir(workdir, "tokenizer", manifest.inputs.get("tokenizer", "")), check_hash=False)
+    return tok.inputs.get("dedup") if tok else None
+
+
+def _parent(where: Path, manifest: cache.Manifest) -> Parent:
     tok = cache.stage_dir(where.parents[2], "tokenizer", manifest.inputs["tokenizer"])
     tok_manifest = cache.verify(tok, check_hash=False)
     if tok_manifest is None:
@@ -58,6 +79,19 @@ def find_parent(workdir: Path, ref: str | None = None) -> Parent:
         raise NoParent(f"pretrain.parent: {where} was trained on a tokenizer output made by an older zerollm (it "
                        "does not record which shards it encoded); allowed: scratch")
     return Parent(where, manifest.key, tok, tok_manifest.config)
+
+
+def parent_for(init: str, workdir: Path, ref: str | None = None, data: str | None = None) -> Parent | None:
+    """The parent a pretrain run with `init` continues from: None for scratch, and for auto when there is none
+    (a scheduled lineage's first run); NoParent when continue finds none."""
+    if init == "scratch":
+        return None
+    try:
+        return find_parent(workdir, ref, data)
+    except NoParent:
+        if init == "auto" and not ref:
+            return None
+        raise
 
 
 def upstream(workdir: Path, manifest: cache.Manifest) -> dict[str, cache.Manifest]:
@@ -90,16 +124,3 @@ def model_lineage(workdir: Path, manifest: cache.Manifest) -> dict:
             "shards": len(shards), "pretrain_key": pre.key if pre else "", "init": grown.get("init", "scratch"),
             "parent_pretrain_key": grown.get("parent_key", ""),
             "snapshot": {"files": [list(f) for f in files], "shards": shards}}
-
-
-def parent_for(init: str, workdir: Path, ref: str | None = None) -> Parent | None:
-    """The parent a pretrain run with `init` continues from: None for scratch, and for auto when the workdir has
-    no pretrained model yet (a scheduled lineage's first run); NoParent when continue finds none."""
-    if init == "scratch":
-        return None
-    try:
-        return find_parent(workdir, ref)
-    except NoParent:
-        if init == "auto" and not ref:
-            return None
-        raise

@@ -116,7 +116,7 @@ def plan(cfg: PipelineBase, workdir: Path, until: str | None = None, force: tupl
     for name in selected:
         stage = registry.get(name)
         stage_cfg = cfg.stage_config(name)
-        ctx = _context(cfg, workdir, name, selected=selected)
+        ctx = _context(cfg, workdir, name, selected=selected, upstream={n: q.key for n, q in plans.items()})
         if stage.check is not None:
             problems += [f"config error: {p}" for p in stage.check(stage_cfg, cfg, ctx)]
         inputs = registry.inputs(name)
@@ -213,11 +213,13 @@ class Runner:
         self.executor = executor or InlineExecutor()
         self.on_event = on_event or (lambda event, payload: None)
         self.tracker = Tracker(cfg.tracking, self.workdir)
+        self._planned_keys: dict[str, str] = {}
 
     def run(self, until: str | None = None, force: tuple[str, ...] = (), run_id: str | None = None,
             resumed_from: str | None = None, plans: list[StagePlan] | None = None) -> list[StageOutcome]:
         """`plans`: made by the caller moments ago for this config (the CLI checks before Prefect starts)."""
         plans = plans if plans is not None else plan(self.cfg, self.workdir, until, force)
+        self._planned_keys = {p.stage: p.key for p in plans}
         preflight(self.cfg, self.workdir, self.tracker)
         self.on_event("planned", plans)
         mark_stale_runs(self.workdir, self.tracker)
@@ -269,6 +271,11 @@ class Runner:
                 return self._reuse(p, manifest, parent)
             return self._build(p, parent, run_id)
 
+    def _keys_before(self, stage: str) -> dict[str, str]:
+        """The planned keys of the stages before `stage` (what its fingerprint saw when it was planned)."""
+        names = list(self._planned_keys)
+        return {n: self._planned_keys[n] for n in names[: names.index(stage)]} if stage in names else {}
+
     def _reuse(self, p: StagePlan, manifest: cache.Manifest, parent: str | None) -> StageOutcome:
         """A cache hit still gets its own MLflow child run, tagged with the run that built it."""
         t0 = time.time()
@@ -296,7 +303,7 @@ class Runner:
             "cache_hit": "false", "stage_key": p.key, "stage_dir": p.dir, "reasons": "; ".join(p.reasons)[:4000]})
         metrics_buffer = self.tracker.metric_buffer(mlflow_run)
         ctx = _context(self.cfg, self.workdir, p.stage, scratch=scratch, log_metrics=metrics_buffer.add,
-                       failed_dir=failed, code_version=p.code_version)
+                       failed_dir=failed, code_version=p.code_version, upstream=self._keys_before(p.stage))
         started = time.time()
         try:
             faults.maybe_fail(self.cfg.faults, p.stage, p.key, self.workdir)

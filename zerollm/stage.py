@@ -54,6 +54,8 @@ class StageContext:
     # the whole pipeline config, for a stage that follows another's setting (the tokenizer of a continued
     # lineage follows pretrain.init); whatever a stage reads from it must also be in its fingerprint
     pipeline: Any = None
+    # the keys of the stages planned before this one, by name (a continued lineage picks its parent by the data)
+    upstream: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

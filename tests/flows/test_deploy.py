@@ -14,7 +14,6 @@ import yaml
 
 from tests.conftest import REPO
 from tests.flows.servers import prefect_server
-from tests.flows.test_servers import _jsonl
 
 ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
 
@@ -43,69 +42,106 @@ def test_prefect_yaml_describes_the_deployment():
     assert [s.path for s in inbox] == ["inbox/*.txt", "inbox/*.jsonl"] and cfg.pretrain.init == "auto"
 
 
+def _run_and_wait(api: str, deployment: str, worker: dict, start_worker) -> tuple:
+    """Trigger the deployment through the API, start the worker once, wait for the flow run to end; returns the
+    flow run, its task runs and its artifacts."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    async def go():
+        async with get_client() as client:
+            fr = await run_deployment(deployment, timeout=0, client=client)
+            if "proc" not in worker:
+                start_worker()
+            deadline = time.time() + 420
+            while True:
+                fr = await client.read_flow_run(fr.id)
+                if fr.state and fr.state.is_final():
+                    break
+                assert time.time() < deadline, f"flow run still {fr.state.name if fr.state else None}"
+                await asyncio.sleep(2)
+            runs = FlowRunFilter(id=FlowRunFilterId(any_=[fr.id]))
+            tasks = await client.read_task_runs(flow_run_filter=runs, sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                                                limit=50)
+            arts = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[fr.id])))
+            return fr, tasks, arts
+
+    with temporary_settings(updates={PREFECT_API_URL: api}):  # settings are read once per process
+        return asyncio.run(go())
+
+
 @pytest.mark.slow
-def test_deploy_trigger_and_worker_run(tmp_path):
-    data = tmp_path / "docs.jsonl"
-    _jsonl(data)
+def test_a_watched_folder_deployment_takes_in_only_what_arrived(tmp_path):
+    """`zerollm deploy --watch`: a real Prefect server and worker; a file dropped into the folder is the only new
+    data work, the model continues and is promoted or refused; with nothing new, everything is reused."""
+    from mlflow.tracking import MlflowClient
+
+    from tests.dedup.prose import distinct_paragraphs
+    from tests.flows.test_pipeline_e2e import FAST
+
+    inbox, work = tmp_path / "inbox", tmp_path / "w"
+    paragraphs = distinct_paragraphs()
+    (tmp_path / "inbox").mkdir()
+    (inbox / "a.txt").write_text("\n\n".join(paragraphs[:40]))
     with prefect_server(tmp_path) as api:
         env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path),
                "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        dep = subprocess.run([ZEROLLM, "deploy", "--workdir", str(tmp_path / "w"), "--name", "nightly",
-                              "--cron", "0 2 * * *", "--until", "dedup",
-                              "--set", f"collect.sources=[{{type: jsonl, path: {data}, id_key: id}}]",
-                              "--set", "filter.enabled=false", "--set", "name=deployed"],
+        dep = subprocess.run([ZEROLLM, "deploy", "--config", "configs/tiny.yaml", "--workdir", str(work),
+                              "--name", "incremental", "--watch",
+                              str(inbox), "--every", "3600", *FAST, "--set=filter.preset=docs", "--set=name=inbox",
+                              f"--set=tracking.uri=sqlite:///{work}/mlflow.db"],
                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
         assert dep.returncode == 0, dep.stderr[-3000:]
-        assert "zerollm-pipeline/nightly" in dep.stdout
-
-        async def trigger_and_wait(worker_started) -> tuple:
-            from prefect.client.orchestration import get_client
-            from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-            from prefect.client.schemas.sorting import TaskRunSort
-            from prefect.deployments import run_deployment
-
-            async with get_client() as client:
-                d = await client.read_deployment_by_name("zerollm-pipeline/nightly")
-                assert [s.schedule.cron for s in d.schedules] == ["0 2 * * *"]
-                fr = await run_deployment("zerollm-pipeline/nightly", timeout=0, client=client)
-                worker_started()
-                deadline = time.time() + 420
-                while True:
-                    fr = await client.read_flow_run(fr.id)
-                    if fr.state and fr.state.is_final():
-                        break
-                    assert time.time() < deadline, f"flow run still {fr.state.name if fr.state else None}"
-                    await asyncio.sleep(2)
-                tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[fr.id])),
-                                                    sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=50)
-                from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
-                arts = await client.read_artifacts(artifact_filter=ArtifactFilter(
-                    flow_run_id=ArtifactFilterFlowRunId(any_=[fr.id])))
-                return fr, tasks, arts
-
-        worker = {}
+        assert "zerollm-pipeline/incremental" in dep.stdout and "every 3600 s" in dep.stdout
+        worker: dict = {}
 
         def start_worker():
             worker["proc"] = subprocess.Popen([ZEROLLM, "worker"], cwd=tmp_path, env=env,
                                               stdout=open(tmp_path / "worker.log", "wb"), stderr=subprocess.STDOUT,
                                               start_new_session=True)
 
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+        def trigger() -> tuple:
+            fr, tasks, arts = _run_and_wait(api, "zerollm-pipeline/incremental", worker, start_worker)
+            log = (tmp_path / "worker.log").read_text()[-3000:]
+            assert fr.state.is_completed(), f"{fr.state}\n{log}"
+            rec = json.loads((work / "runs" / "latest.json").read_text())
+            return fr, {t.name.split(" ")[0] for t in tasks}, {a.key for a in arts}, rec
 
         try:
-            with temporary_settings(updates={PREFECT_API_URL: api}):  # settings are read once per process
-                fr, tasks, arts = asyncio.run(trigger_and_wait(start_worker))
+            first = trigger()
+            (inbox / "b.txt").write_text("\n\n".join(paragraphs[40:140]))
+            fr, _, arts, rec = trigger()
+            nothing_new = trigger()
         finally:
             if "proc" in worker:
                 worker["proc"].terminate()
                 worker["proc"].wait(timeout=30)
-        log = (tmp_path / "worker.log").read_text()[-3000:]
-        assert fr.state.is_completed(), f"{fr.state}\n{log}"
-        assert fr.name.startswith("deployed ")
-        assert sorted(t.name.split(" ")[0] for t in tasks) == sorted(["collect", "filter", "dedup"]), log
-        rec = json.loads((tmp_path / "w" / "runs" / "latest.json").read_text())
-        report = next(a for a in arts if a.key == "zerollm-report")
-        html = (tmp_path / "w").resolve() / rec["report"]
-        assert html.as_uri() in report.data and html.is_file()
-        assert rec["prefect"]["flow_run_url"] == f"{api.removesuffix('/api')}/runs/flow-run/{fr.id}"
+
+    stages = {s["stage"]: s for s in rec["stages"]}
+    assert first[3]["gate"]["version"] == "1" and not any(s["cache_hit"] for s in first[3]["stages"])
+    # the second run: every key changed, but only b.txt was read and only its shards were new work
+    assert stages["collect"]["metrics"]["files_read"] == 1 and stages["collect"]["metrics"]["files"] == 3
+    assert stages["dedup"]["metrics"]["shards_signed"] == stages["dedup"]["metrics"]["shards_new"] > 0
+    assert stages["dedup"]["metrics"]["shards_signed"] < stages["dedup"]["metrics"]["shards"]
+    assert stages["tokenizer"]["metrics"]["train_seconds"] == 0  # the parent's tokenizer is kept
+    assert stages["pretrain"]["metrics"]["continue_new_tokens"] > 0
+    # a new version, promoted or refused, said the same way in the flow run's state, the artifact and MLflow
+    gate = rec["gate"]
+    assert gate["version"] == "2" and "zerollm-gate" in arts
+    assert fr.state.name == ("Completed" if gate["passed"] else "Not promoted")
+    if not gate["passed"]:
+        assert fr.state.message == gate["line"] and gate["line"].startswith("not promoted: ")
+    mv = MlflowClient(tracking_uri=f"sqlite:///{work}/mlflow.db").get_model_version("zerollm-chat", "2")
+    assert mv.tags["lineage.init"] == "continue" and mv.tags["lineage.parent_version"] == "1"
+    parent = next(s for s in first[3]["stages"] if s["stage"] == "pretrain")
+    assert mv.tags["lineage.parent_pretrain_key"] == parent["key"]
+    # the run report, linked from a Prefect artifact, and the flow run in the record
+    assert "zerollm-report" in arts and (work / rec["report"]).is_file()
+    assert rec["prefect"]["flow_run_url"] == f"{api.removesuffix('/api')}/runs/flow-run/{fr.id}"
+    # nothing new: every stage reused, no new version
+    assert all(s["cache_hit"] for s in nothing_new[3]["stages"]) and "gate" not in nothing_new[3]
+    assert nothing_new[0].state.name == "Completed"

@@ -60,6 +60,14 @@ def test_continue_trains_from_the_parent_on_new_tokens_for_fewer_steps(lineage):
     assert summary["parent_dir"] == scratch["pretrain"].dir
 
 
+def test_nothing_new_reuses_the_continued_lineage(lineage):
+    """The newest model was trained on this very data: it is this run's own result, not its parent."""
+    work, inbox, _, cont = lineage
+    plans = plan(_config(inbox, "pretrain.init=continue"), work, until="pretrain")
+    assert [(p.stage, p.action) for p in plans] == [(s, "reuse") for s in cont]
+    assert plans[-1].key == cont["pretrain"].key
+
+
 def test_continue_refuses_a_new_tokenizer_config_before_anything_runs(lineage):
     work, inbox, _, _ = lineage
     with pytest.raises(ConfigError) as exc:

@@ -22,7 +22,7 @@ SHAPE_FIELDS = ("preset", "shape", "tie_embeddings")  # a continued model must h
 def fingerprint(cfg: PretrainConfig, ctx: StageContext) -> dict | None:
     """A continued model's key holds its parent's."""
     try:
-        parent = parent_for(cfg.init, ctx.workdir, cfg.parent)
+        parent = parent_for(cfg.init, ctx.workdir, cfg.parent, ctx.upstream.get("dedup"))
     except NoParent:  # check() says why, before anything runs
         return {"parent": None}
     return {"parent": parent.key} if parent else None
@@ -32,7 +32,7 @@ def check(cfg: PretrainConfig, pipeline, ctx: StageContext) -> list[str]:
     """A parent to continue from, of the same shape; a device the config names (torch is imported only when
     one is named)."""
     try:
-        parent = parent_for(cfg.init, ctx.workdir, cfg.parent)
+        parent = parent_for(cfg.init, ctx.workdir, cfg.parent, ctx.upstream.get("dedup"))
     except NoParent as exc:
         return [str(exc)]
     if parent is not None:
@@ -61,7 +61,7 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     data_dir = inputs["tokenizer"]
     work = ctx.scratch or out_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
-    parent = parent_for(cfg.init, ctx.workdir, cfg.parent)
+    parent = parent_for(cfg.init, ctx.workdir, cfg.parent, ctx.upstream.get("dedup"))
     lineage: dict = {"init": "scratch"}
     if parent is not None:
         cfg, lineage = _continuation(cfg, parent, Path(data_dir), work, ctx)

@@ -57,7 +57,9 @@ def check(cfg: TokenizerConfig, pipeline, ctx: StageContext) -> list[str]:
 
 def _parent(ctx: StageContext) -> Parent | None:
     pretrain = getattr(ctx.pipeline, "pretrain", None)
-    return parent_for(pretrain.init, ctx.workdir, pretrain.parent) if pretrain is not None else None
+    if pretrain is None:
+        return None
+    return parent_for(pretrain.init, ctx.workdir, pretrain.parent, ctx.upstream.get("dedup"))
 
 
 def run(cfg: TokenizerConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContext) -> StageResult:
