@@ -4,11 +4,14 @@ and drops the documents of a removed file."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import tiny_config
 from tests.dedup.prose import distinct_paragraphs, write_jsonl
+from zerollm.compare import compare
+from zerollm.datachanges import describe
 from zerollm.io.shards import read_docs
 from zerollm.runner import run_pipeline
 
@@ -75,6 +78,15 @@ def test_new_files_are_the_only_work_and_the_result_equals_a_fresh_run(tmp_path,
     assert removed["b-near"]["reason"] == "minhash" and removed["b-near"]["of"] == first[2]
     assert m["dedup"]["history_removed"] == 2
     assert ids[:len(first)] == first and len(ids) == m["dedup"]["docs_in"] - 2
+
+    # what changed in the data, in `zerollm compare` and in the run's report
+    d = compare(work, "latest~1", "latest")["data"]
+    assert [Path(f).name for f in d["files_added"]] == ["b.jsonl", "c.jsonl"] and not d["files_removed"]
+    assert d["docs_added"] == 62 and d["history_removed"] == 2
+    line = describe(d)
+    assert "files added 2 (b.jsonl, c.jsonl)" in line and "copies of earlier data 2" in line
+    report = (work / json.loads((work / "runs" / "latest.json").read_text())["report"]).with_suffix(".md")
+    assert "What changed in the data" in report.read_text() and line.removeprefix("data: ") in report.read_text()
 
     fresh = tmp_path / "fresh"
     fresh_ids, fout = _kept(fresh, run_pipeline(_config(inbox), fresh, until="dedup"))

@@ -34,6 +34,7 @@ def mlflow_runs(workdir: Path) -> dict:
     return {r.info.run_id: r for r in client.search_runs([exp.experiment_id])}
 
 
+@pytest.mark.faults  # two whole CLI runs: with the other resume drills in `make test-faults`
 def test_fail_once_then_resume_continues_from_the_failed_stage(w):
     proc = zerollm("run", "-w", str(w), *UNTIL_SFT, "--set", "faults.fail_once=sft", check=False)
     assert proc.returncode == 1
@@ -62,6 +63,7 @@ def test_fail_once_then_resume_continues_from_the_failed_stage(w):
     assert by_stage["pretrain"]["shared"] and by_stage["sft"]["in_b"] and not by_stage["sft"]["in_a"]
 
 
+@pytest.mark.faults  # a real kill -9: with the other kills in `make test-faults`
 def test_kill_9_is_marked_failed_by_the_next_command(w):
     args = ["run", "-w", str(w), *UNTIL_SFT, *FAST, "--set", "pretrain.max_steps=40"]
     kill_9_once(args, w / "stages" / "pretrain", "*.work/ckpt-*/trainer_state.pt", "pretrain wrote a checkpoint")

@@ -155,7 +155,7 @@ def test_first_run_report_shows_every_section_in_a_browser(workdir):
     with chromium() as page:
         page.get(html.as_uri())
         ids = page.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id)")
-        assert ids == ["run", "data", "tokenizer", "training", "quantization", "taught", "links"]  # stage order
+        assert ids == ["run", "data", "data-changes", "tokenizer", "training", "quantization", "taught", "links"]  # stage order
         body = page.find_element("tag name", "body").text
         for n in numbers:
             assert _cell(n) in body, n

@@ -12,7 +12,7 @@ from tests.flows.test_pipeline_e2e import status, zerollm
 from zerollm.report.render import _cell
 
 pytestmark = pytest.mark.slow
-SECTIONS = ["run", "data", "tokenizer", "training", "quantization", "taught", "links"]  # stage order
+SECTIONS = ["run", "data", "data-changes", "tokenizer", "training", "quantization", "taught", "links"]  # stage order
 ARTIFACTS = REPO / "test-artifacts"
 
 

@@ -20,7 +20,8 @@ class DecontamConfig(StrictModel):
 
 class DedupConfig(StrictModel):
     exact: bool = Field(True, description="Drop exact copies first (hash of the normalized text).")
-    minhash: bool = Field(True, description="MinHash near-duplicate removal (datatrove's signatures, a datasketch LSH index).")
+    minhash: bool = Field(True, description="MinHash near-duplicate removal (datatrove's signatures, a datasketch "
+                                            "LSH index).")
     threshold: float = Field(0.7, ge=0.3, le=0.99,
                              description="Jaccard similarity of word 5-grams above which docs are near-duplicates; "
                                          "mapped to buckets x hashes per bucket.")

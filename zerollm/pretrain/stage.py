@@ -148,7 +148,8 @@ def _finish(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, work: P
     lineage = {k: v for k, v in lineage.items() if k != "config"}
     if lineage.get("parent_dir"):
         lineage["parent_dir"] = os.path.relpath(lineage["parent_dir"], ctx.workdir)
-        metrics.update(continue_new_tokens=float(lineage["new_tokens"]), continue_old_tokens=float(lineage["old_tokens"]))
+        metrics.update(continue_new_tokens=float(lineage["new_tokens"]),
+                       continue_old_tokens=float(lineage["old_tokens"]))
     return StageResult(metrics=metrics, artifacts=artifacts,
                        summary={"model": "model", "device": summary.get("device"), "lineage": lineage})
 
