@@ -20,8 +20,7 @@ from zerollm.collect.config import (
 from zerollm.collect.sources import (
     READABLE_AS, Doc, Record, Reject, expand, read_hf, read_local, read_rows, read_url, sniff,
 )
-from zerollm.io.shards import ShardWriter, write_jsonl
-from zerollm.io.shards import read_docs
+from zerollm.io.shards import ShardWriter, read_docs, write_jsonl
 from zerollm.stage import Stage, StageContext, StageResult
 from zerollm.units import UnitStore, info as unit_info, link
 
