@@ -120,47 +120,65 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=10, help="old files; one more file brings 10 %% new documents")
     ap.add_argument("--steps", type=int, default=300, help="pretrain.max_steps from scratch")
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--skip-data", action="store_true", help="keep the data section of docs/benchmarks.md")
+    ap.add_argument("--root", default=None, help="keep the workdirs here: a rerun reuses the parent and the "
+                                                 "scratch model through the cache")
+    ap.add_argument("--set", action="append", default=[], dest="overrides", help="for the continued run")
     args = ap.parse_args()
     docs = debian_docs(args.mb * 1.1)
     old, new = docs[: int(len(docs) / 1.1)], docs[int(len(docs) / 1.1):]
-    root = Path(tempfile.mkdtemp(prefix="zerollm-incremental-"))
+    root = Path(args.root) if args.root else Path(tempfile.mkdtemp(prefix="zerollm-incremental-"))
     inbox = root / "inbox"
-    inbox.mkdir()
+    shutil.rmtree(inbox, ignore_errors=True)
+    inbox.mkdir(parents=True)
     write_files(inbox, old, args.files, "old-")
     train = [f"pretrain.max_steps={args.steps}", "pretrain.eval_every=100000", "pretrain.checkpoint_every=100000",
              "pretrain.samples=0"]
 
-    # 1. data stages
-    inc = root / "incremental"
-    run(config(inbox, *train), inc, "dedup")
-    write_files(inbox, new, 1, "new-")
-    inc_s, inc_out = run(config(inbox, *train), inc, "dedup")
-    full = root / "full"
-    full_s, full_out = run(config(inbox, *train), full, "dedup")
-    same = kept_ids(inc, inc_out) == kept_ids(full, full_out)
-    stage = {s: (inc_out[s].seconds, full_out[s].seconds) for s in DATA}
-    data = {"docs_old": len(old), "docs_new": len(new), "mb": round(sum(len(d["text"]) for d in docs) / 1e6, 1),
-            "incremental_s": inc_s, "full_s": full_s, "stages": stage, "same_ids": same,
-            "history_removed": inc_out["dedup"].metrics.get("history_removed"),
-            "docs_kept": full_out["dedup"].metrics["docs_out"]}
-    print(json.dumps(data, indent=1))
+    # 1. data stages, in fresh workdirs
+    inc, full = root / "incremental", root / "full"
+    data = None
+    if args.skip_data:
+        write_files(inbox, new, 1, "new-")
+    else:
+        shutil.rmtree(inc, ignore_errors=True)
+        run(config(inbox, *train), inc, "dedup")
+        write_files(inbox, new, 1, "new-")
+        inc_s, inc_out = run(config(inbox, *train), inc, "dedup")
+        for stage in DATA:  # the scratch model of a kept root stays; its data stages are timed afresh
+            shutil.rmtree(full / "stages" / stage, ignore_errors=True)
+        shutil.rmtree(full / "units", ignore_errors=True)
+        full_s, full_out = run(config(inbox, *train), full, "dedup")
+        same = kept_ids(inc, inc_out) == kept_ids(full, full_out)
+        stage = {s: (inc_out[s].seconds, full_out[s].seconds) for s in DATA}
+        data = {"docs_old": len(old), "docs_new": len(new),
+                "mb": round(sum(len(d["text"]) for d in docs) / 1e6, 1),
+                "incremental_s": inc_s, "full_s": full_s, "stages": stage, "same_ids": same,
+                "history_removed": inc_out["dedup"].metrics.get("history_removed"),
+                "docs_kept": full_out["dedup"].metrics["docs_out"]}
+        print(json.dumps(data, indent=1))
 
     result = {"data": data, "date": time.strftime("%Y-%m-%d"), "machine": machine(), "steps": args.steps}
     if not args.skip_train:
         # 2. pretraining: scratch on old (the parent), continued on new, scratch on all
         lin = root / "lineage"
+        shutil.rmtree(root / "inbox-old", ignore_errors=True)
         (root / "inbox-old").mkdir()
         for f in sorted(inbox.glob("old-*.jsonl")):
             shutil.copy(f, root / "inbox-old" / f.name)
         _, parent_out = run(config(root / "inbox-old", *train), lin, "pretrain")
         for f in sorted(inbox.glob("new-*.jsonl")):
             shutil.copy(f, root / "inbox-old" / f.name)
-        cont_s, cont_out = run(config(root / "inbox-old", *train, "pretrain.init=continue"), lin, "pretrain")
+        cont_s, cont_out = run(config(root / "inbox-old", *train, "pretrain.init=continue", *args.overrides), lin,
+                               "pretrain")
         scratch_s, scratch_out = run(config(inbox, *train), full, "pretrain")
         tok = lin / cont_out["tokenizer"].dir
-        bpb = {name: heldout_bpb(lin / o["pretrain"].dir / "model" if name != "scratch_all" else
-                                 full / o["pretrain"].dir / "model", tok)
-               for name, o in (("parent", parent_out), ("continued", cont_out), ("scratch_all", scratch_out))}
+        # each model on the val split of its own tokenizer: the same documents (chosen by id hash), and bits
+        # per byte do not depend on the vocabulary; the parent is scored on its child's split (same vocabulary)
+        bpb = {"parent": heldout_bpb(lin / parent_out["pretrain"].dir / "model", tok),
+               "continued": heldout_bpb(lin / cont_out["pretrain"].dir / "model", tok),
+               "scratch_all": heldout_bpb(full / scratch_out["pretrain"].dir / "model",
+                                          full / scratch_out["tokenizer"].dir)}
         result["train"] = {
             "continued_s": cont_out["pretrain"].seconds, "scratch_s": scratch_out["pretrain"].seconds,
             "continued_steps": cont_out["pretrain"].metrics["steps"], "scratch_steps": args.steps,
@@ -169,8 +187,11 @@ def main() -> None:
             "new_tokens": cont_out["pretrain"].metrics["continue_new_tokens"],
             "old_tokens": cont_out["pretrain"].metrics["continue_old_tokens"], "bpb": bpb}
         print(json.dumps(result["train"], indent=1))
-    write(result)
-    shutil.rmtree(root, ignore_errors=True)
+    result["overrides"] = args.overrides
+    if not args.skip_data:
+        write(result)
+    if not args.root:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def write(r: dict) -> None:

@@ -120,7 +120,8 @@ def _continuation(cfg: PretrainConfig, parent, data_dir: Path, work: Path, ctx: 
     ctx.log.info("pretrain: continuing %s on %d new tokens (%d old, replay %.0f%%) for %d steps", parent.pretrain,
                  n_new, n_old, 100 * cfg.replay, steps)
     lineage["steps"] = steps
-    return cfg.model_copy(update={"max_steps": steps, "warmup_steps": cfg.rewarm_steps}), lineage
+    return cfg.model_copy(update={"max_steps": steps, "warmup_steps": cfg.rewarm_steps,
+                                  "lr": cfg.lr * cfg.continue_lr_ratio}), lineage
 
 
 def _finish(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, work: Path, summary: dict,
