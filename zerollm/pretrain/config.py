@@ -71,13 +71,14 @@ class PretrainConfig(StrictModel):
                                "workdir has a pretrained model, else scratch (a scheduled deployment's first run).")
     parent: str | None = Field(None, description="init: continue: the pretrain output directory to start from "
                                                  "(stages/pretrain/<key>, relative to the workdir or absolute).")
-    replay: float = Field(0.25, ge=0, lt=1, description="init: continue: share of each batch drawn from tokens the "
+    replay: float = Field(0.45, ge=0, lt=1, description="init: continue: share of each batch drawn from tokens the "
                                                         "parent already trained on, against forgetting.")
     rewarm_steps: int = Field(10, ge=0, description="init: continue: linear warmup back up to the continued peak "
                                                     "(the parent's schedule ended low), then the usual decay.")
-    continue_lr_ratio: float = Field(0.3, gt=0, le=1, description="init: continue: peak learning rate as a fraction "
-                                                                  "of `lr` (a short continuation at the full peak "
-                                                                  "forgets more than it learns).")
+    continue_lr_ratio: float = Field(0.1, gt=0, le=1, description="init: continue: peak learning rate as a fraction "
+                                                                  "of `lr`; 0.1 is where a cosine run ends (a short "
+                                                                  "continuation at the full peak forgets more than "
+                                                                  "it learns).")
     continue_steps: int | None = Field(
         None, ge=1, description="init: continue: optimizer steps. Default: as many passes over the new tokens as "
                                 "max_steps makes over the parent's, i.e. max_steps x new / old tokens / (1 - replay).")
