@@ -87,7 +87,7 @@ def write_section(r: dict) -> None:
 ## dedup ({lang}) — `bench/dedup.py --language {lang}`
 
 {time.strftime('%Y-%m-%d')}, {machine()}. Synthetic world ({lang}, seed 7), filter off, whole dedup stage
-(exact pass + datatrove MinHash 4 stages + decontamination), threshold {r['threshold']} → {r['lsh']}, 5-grams.
+(per shard: exact hash, datatrove MinHash signature, decontamination; then one pass in corpus order through a datasketch LSH), threshold {r['threshold']} → {r['lsh']}, 5-grams.
 
 | docs | stage seconds | docs/s | F1 exact + ≤2 % edits (P / R) | F1 all planted copies (P / R) | near-copy groups fully removed |
 |---|---|---|---|---|---|

@@ -10,6 +10,7 @@ docs cost about one set lookup per word.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from datatrove.data import Document
@@ -20,6 +21,7 @@ from zerollm.io.shards import read_jsonl
 
 NGRAM = 3
 LSH_THRESHOLD = 0.5  # recall-oriented candidate search; containment makes the decision
+_BUILT: dict[tuple, tuple] = {}  # (item files as they are, num_perm) -> (template, index): one build per process
 
 
 def item_text(row: dict) -> str:
@@ -51,10 +53,19 @@ class DecontamFilter(BaseFilter):
 
     def _build(self):
         """One LSH index per item-length band, each queried with windows of its own band's size: a
-        window's Jaccard with an item can't exceed the ratio of their sizes."""
-        from datasketch import MinHash, MinHashLSH
+        window's Jaccard with an item can't exceed the ratio of their sizes. Built once per process: a
+        worker that runs many per-shard tasks reuses it."""
+        from datasketch import MinHash
 
-        self._template = MinHash(num_perm=self.num_perm)
+        key = (tuple((f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in self.item_files), self.num_perm)
+        if key not in _BUILT:
+            self._template = MinHash(num_perm=self.num_perm)
+            _BUILT[key] = (self._template, self._index_items())
+        self._template, self._index = _BUILT[key]
+
+    def _index_items(self):
+        from datasketch import MinHashLSH
+
         items: dict[str, frozenset] = {}
         bands: dict[int, list[str]] = {}
         for path in self.item_files:
@@ -76,7 +87,7 @@ class DecontamFilter(BaseFilter):
             # runs shorter than half the band's shortest item are everyday phrase overlap
             indexes.append((lsh, sizes[len(sizes) // 2], max(2, sizes[0] // 2)))
         grams = frozenset().union(*items.values()) if items else frozenset()
-        self._index = (indexes, items, grams)
+        return indexes, items, grams
 
     def _minhash(self, shingle_set):
         from datasketch import MinHash
