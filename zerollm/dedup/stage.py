@@ -26,7 +26,7 @@ from zerollm.dedup.config import DedupConfig
 from zerollm.io.console import stderr_to
 from zerollm.io.shards import ShardWriter, read_docs, read_jsonl, shard_paths, write_jsonl
 from zerollm.stage import Stage, StageContext, StageResult
-from zerollm.units import UnitStore, input_hashes, link
+from zerollm.units import UnitStore, info as unit_info, input_hashes, link
 
 Config = DedupConfig
 SIGS, DOCS = "sig.npy", "docs.jsonl"  # a signature unit: one row per doc; docs: id, exact hash, eval match
@@ -62,7 +62,7 @@ def run(cfg: DedupConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageCont
     clusters: Counter = Counter()
     rows = []
     for i, (shard, unit, gone) in enumerate(zip(shards, units, removed)):
-        n = json.loads((unit / "UNIT.json").read_text(encoding="utf-8"))["docs"]
+        n = unit_info(unit)["docs"]
         docs_in += n
         docs_out += n - len(gone)
         for r in gone.values():
@@ -179,7 +179,7 @@ def _against_history(ctx: StageContext, shas: list[str], removed: list[dict], sh
     prev = cache.latest_manifest(ctx.workdir, "dedup")
     before = set(prev.summary.get("shards", [])) if prev else set()
     new = [i for i, s in enumerate(shas) if s not in before]
-    docs_new = sum(json.loads((units[i] / "UNIT.json").read_text())["docs"] for i in new)
+    docs_new = sum(unit_info(units[i])["docs"] for i in new)
     copies = [r["of"] for i in new for r in removed[i].values() if r["reason"] in ("exact", "minhash")]
     history_removed = 0
     if copies and len(new) < len(shas):
