@@ -449,12 +449,14 @@ def chat(
     model: str = typer.Option("latest", "--model", "-m", help=MODEL_HELP),
     max_tokens: int = typer.Option(0, help="Tokens per answer (0: half the context)."),
     temperature: float = typer.Option(0.0, help="0: greedy."),
+    system: str = typer.Option("", help="A system prompt, kept when old turns make way for new ones."),
 ):
-    """Chat with a GGUF model in the terminal (streaming; /reset, /quit). Works piped too."""
+    """Chat with a GGUF model in the terminal (streaming; /reset, /quit). Works piped too. When the
+    conversation outgrows the model's context, the oldest turns are left out, and a line says so."""
     from zerollm.serving import chat_loop
 
     path = _resolve(model, workdir)
-    chat_loop(path, sys.stdin, sys.stdout, max_tokens=max_tokens, temperature=temperature)
+    chat_loop(path, sys.stdin, sys.stdout, max_tokens=max_tokens, temperature=temperature, system=system)
 
 
 @app.command()
@@ -463,11 +465,18 @@ def serve(
     model: str = typer.Option("latest", "--model", "-m", help=MODEL_HELP),
     host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless you mean to expose it)."),
     port: int = typer.Option(8000),
+    parallel: int = typer.Option(1, min=1, help="Model instances answering at once (each its own context; "
+                                                 "the CPU threads are split between them)."),
+    queue: int = typer.Option(32, min=0, help="Requests that may wait for an instance; more get 503 + Retry-After."),
+    threads: int = typer.Option(0, min=0, help="CPU threads in all (0: every core this process may use)."),
+    name: str = typer.Option("", help="The model's name in the API (default: the GGUF file's stem)."),
 ):
-    """An OpenAI-compatible HTTP server (/v1/models, /v1/chat/completions) on a GGUF model."""
-    from zerollm.serving import serve as serve_model
+    """An OpenAI-compatible HTTP server (/v1/models, /v1/chat/completions, /v1/completions) and a
+    chat page at /, on a GGUF model."""
+    from zerollm.server import serve as serve_model
 
-    serve_model(_resolve(model, workdir), host=host, port=port)
+    serve_model(_resolve(model, workdir), host=host, port=port, alias=name or None, threads=threads,
+                parallel=parallel, queue=queue)
 
 
 @app.command()

@@ -111,16 +111,21 @@ def resolve(spec: str, workdir: Path) -> Path:
 
 
 def chat_loop(path: Path, stdin: TextIO, stdout: TextIO, max_tokens: int = 0, temperature: float = 0.0,
-              threads: int = 0) -> int:
+              threads: int = 0, system: str = "") -> int:
     """Read a line, stream the answer. `/reset` forgets the conversation, `/quit` (or end of input)
-    ends it. Old turns are dropped when the conversation outgrows the context. Returns turns answered."""
+    ends it. The conversation is kept inside the context by zerollm.conversation's rule (the chat
+    page's too), and a line says when earlier turns were left out. Returns turns answered."""
+    from zerollm.conversation import ChatTemplate, fit
+
     llm = llamacpp.open_model(path, threads=threads)
     n_ctx = llamacpp.context_length(llm)
     max_tokens = max_tokens or max(16, n_ctx // 2)
+    template = ChatTemplate(llm)
     interactive = stdin.isatty() and stdin is sys.stdin
     if interactive:
         import readline  # noqa: F401  (arrow keys and history for input())
-    history: list[dict] = []
+    history: list[dict] = [{"role": "system", "content": system}] if system else []
+    dropped = 0
     turns = 0
     if interactive:
         stdout.write(f"zerollm chat · {path.name} · context {n_ctx} tokens · /reset, /quit\n")
@@ -141,37 +146,44 @@ def chat_loop(path: Path, stdin: TextIO, stdout: TextIO, max_tokens: int = 0, te
             if text in ("/quit", "/exit"):
                 break
             if text == "/reset":
-                history.clear()
+                del history[1 if system else 0:]
+                dropped = 0
                 stdout.write("(conversation cleared)\n")
                 continue
             history.append({"role": "user", "content": text})
-            _fit(llm, history, n_ctx - max_tokens)
+            kept = fit(history, template.count, n_ctx, max_tokens)
+            if kept.prompt_tokens >= n_ctx:
+                history.pop()
+                stdout.write(f"(not sent: this message needs {kept.prompt_tokens} tokens with the system prompt; "
+                             f"the model's context holds {n_ctx})\n")
+                stdout.flush()
+                continue
+            if kept.dropped:
+                dropped += kept.dropped
+                history = kept.messages
+                stdout.write(f"({dropped} earlier message(s) left out: the model's context holds {n_ctx} tokens)\n")
             reply = []
+            finish = None
             for chunk in llm.create_chat_completion(messages=history, stream=True, max_tokens=max_tokens,
                                                     temperature=temperature, stop=[END_OF_TURN]):
-                piece = chunk["choices"][0]["delta"].get("content") or ""
+                choice = chunk["choices"][0]
+                piece = choice["delta"].get("content") or ""
+                finish = choice.get("finish_reason") or finish
                 reply.append(piece)
                 stdout.write(piece)
                 stdout.flush()
+            answer = "".join(reply).strip()
+            if not answer:
+                stdout.write("(the model ended its turn without any text)")
+            elif finish == "length":
+                stdout.write(" [cut: max tokens]")
             stdout.write("\n")
             stdout.flush()
-            history.append({"role": "assistant", "content": "".join(reply).strip()})
+            history.append({"role": "assistant", "content": answer})
             turns += 1
     finally:
         llm.close()
     return turns
-
-
-def _fit(llm, history: list[dict], budget: int) -> None:
-    """Drop the oldest turns until the prompt fits (the newest user message always stays)."""
-    def size() -> int:
-        return sum(len(llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + 5 for m in history) + 3
-
-    while len(history) > 1 and size() > budget:
-        del history[0]
-    if size() > budget:  # one message longer than the context: keep its end
-        ids = llm.tokenize(history[0]["content"].encode("utf-8"), add_bos=False)[-max(budget - 8, 1):]
-        history[0]["content"] = llm.detokenize(ids).decode("utf-8", errors="ignore")
 
 
 def gguf_info(path: Path) -> dict:
@@ -190,41 +202,3 @@ def gguf_info(path: Path) -> dict:
     except (TypeError, ValueError):
         quant = "unknown"
     return {"quant": quant, "n_ctx": int(field(f"{arch}.context_length") or 0)}
-
-
-def chat_page_routes(app, path: Path, alias: str) -> None:
-    """`/`: the chat page (shipped in the package, no CDN); `/chat/info`: what it shows and sends."""
-    from importlib import resources
-
-    from fastapi.responses import HTMLResponse, JSONResponse
-
-    page = resources.files("zerollm.web").joinpath("chat.html").read_text(encoding="utf-8")
-    info = {"model": alias, "file": path.name, **gguf_info(path), "stop": [END_OF_TURN]}
-    info["max_tokens"] = max(16, info["n_ctx"] // 2) if info["n_ctx"] else 256
-
-    @app.get("/", include_in_schema=False)
-    def chat_page() -> HTMLResponse:
-        return HTMLResponse(page)
-
-    @app.get("/chat/info", include_in_schema=False)
-    def chat_info() -> JSONResponse:
-        return JSONResponse(info)
-
-
-def serve(path: Path, host: str = "127.0.0.1", port: int = 8000, alias: str | None = None, threads: int = 0) -> None:
-    """llama-cpp-python's OpenAI-compatible server (/v1/models, /v1/chat/completions, streaming), and a
-    chat page at / that uses it."""
-    import uvicorn
-
-    llamacpp.runtime()  # repacking off before the server loads the model
-    from llama_cpp.server.app import create_app
-    from llama_cpp.server.settings import ModelSettings, ServerSettings
-
-    model = ModelSettings(model=str(path), model_alias=alias or path.stem, n_ctx=0,
-                          n_threads=llamacpp.cpu_threads(threads), n_threads_batch=llamacpp.cpu_threads(threads),
-                          logits_all=False, verbose=False)
-    app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
-    chat_page_routes(app, path, model.model_alias)
-    print(f"serving {path} as {model.model_alias!r}: chat page http://{host}:{port}/ · OpenAI API "
-          f"http://{host}:{port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
