@@ -1,19 +1,9 @@
-"""`zerollm chat` piped, and `zerollm serve` answering OpenAI-style HTTP requests, on the tiny run."""
+"""`zerollm chat` piped, on the tiny run (the server: test_api, test_chat_page, test_lm_eval)."""
 
-import json
-import os
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
-import pytest
 
 from tests.conftest import REPO
-from tests.flows.servers import free_port
-
-ZEROLLM = str(Path(sys.executable).with_name("zerollm"))
+from tests.serving.conftest import ZEROLLM
 
 
 def test_chat_piped_answers_then_quits(released):
@@ -35,44 +25,17 @@ def test_chat_names_a_missing_model(tmp_path):
     assert "no quantized model" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def _post(url: str, body: dict) -> urllib.request.Request:
-    return urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-
-
-@pytest.mark.slow
-def test_serve_openai_chat_completions(released, tmp_path):
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([ZEROLLM, "serve", "--workdir", str(released["work"]), "--model", "champion",
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                                env={**os.environ})
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.time() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as r:
-                    models = json.load(r)
-                break
-            except OSError:
-                assert time.time() < deadline, log.read_text()[-3000:]
-                time.sleep(0.5)
-        name = models["data"][0]["id"]
-        msgs = [{"role": "user", "content": "In which town does Olive live?"}]
-        with urllib.request.urlopen(_post(f"{base}/chat/completions", {"model": name, "messages": msgs,
-                                                                      "max_tokens": 12}), timeout=60) as r:
-            reply = json.load(r)
-        assert reply["object"] == "chat.completion"
-        assert isinstance(reply["choices"][0]["message"]["content"], str)
-        assert reply["usage"]["completion_tokens"] >= 1
-        with urllib.request.urlopen(_post(f"{base}/chat/completions", {"model": name, "messages": msgs,
-                                                                      "max_tokens": 8, "stream": True}),
-                                    timeout=60) as r:
-            events = [ln for ln in r.read().decode().splitlines() if ln.startswith("data: ")]
-        assert events[-1] == "data: [DONE]"
-        assert json.loads(events[0][6:])["object"] == "chat.completion.chunk"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def test_chat_keeps_a_long_conversation_in_context(released):
+    """12 long questions into a 128-token context, with a system prompt: older turns make way, a line
+    says so, and a message that cannot fit even alone is not sent."""
+    question = "In which town does Olive live? Tell me about the baker, the river and the old mill by the bridge.\n"
+    script = question * 12 + "Olive " * 200 + "\n"
+    proc = subprocess.run([ZEROLLM, "chat", "--workdir", str(released["work"]), "--model", "latest",
+                           "--max-tokens", "16", "--system", "You answer briefly."], input=script,
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    left_out = [ln for ln in lines if "earlier message(s) left out" in ln]
+    assert left_out and "128 tokens" in left_out[-1], proc.stdout[-2000:]
+    assert lines[-1].startswith("(not sent: this message needs") and "holds 128" in lines[-1]
+    assert "Traceback" not in proc.stderr
