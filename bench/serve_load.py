@@ -1,0 +1,221 @@
+"""Load on `zerollm serve` beside llama.cpp's own `llama-server`, for each quant type of a run.
+
+    .venv/bin/python bench/serve_load.py [--workdir work] [--clients 1,4,16] [--max-tokens 64]
+
+For every GGUF of the run's newest quantize stage (F16 and each quant type), each server is started
+on 127.0.0.1 in turn and driven by 1, 4 and 16 concurrent streaming clients (each makes a fixed
+number of requests, one after another; every request has a deadline). Reported per level: time to
+first token (first content chunk) p50/p95, and tokens/s over the level's wall time (completion
+tokens from the servers' own `usage`).
+
+The servers:
+- `zerollm serve` with its defaults (1 instance; llama.cpp gets all cores but one, the other is the
+  event loop's), and with `--parallel 2` (two instances, one thread each);
+- `llama-server` built from the llama.cpp source that the pinned llama-cpp-python sdist ships
+  (built once into .venv/share/zerollm/, ~7 min on 2 cores), with 16 slots (continuous batching),
+  weight repacking off like ours, its default threads.
+
+The load generator runs on the same machine (aiohttp, SSE parsed by hand: lighter than a full
+client), so on 2 cores it takes CPU from the server; it does so for both servers alike.
+Results go to docs/benchmarks.md (its own section) and bench/out/serve_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.report import machine, put_section  # noqa: E402
+
+SDIST_DIR = REPO / ".venv" / "share" / "zerollm"
+QUESTIONS = ["In which town does Olive live?", "What kind of work does Isaac Doyle do?",
+             "Tell me about the old mill by the bridge.", "Who runs the Silver Anchor Library?"]
+
+
+def llama_server() -> Path:
+    """llama-server from the vendored llama.cpp of the pinned llama-cpp-python sdist (built once)."""
+    sdist = sorted(SDIST_DIR.glob("llama_cpp_python-*.tar.gz"))[-1]
+    version = sdist.name.removeprefix("llama_cpp_python-").removesuffix(".tar.gz")
+    dest = SDIST_DIR / f"llama-server-{version}"
+    binary = dest / "bin" / "llama-server"
+    if binary.is_file():
+        return binary
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"building llama-server from {sdist.name} (once; minutes)", file=sys.stderr, flush=True)
+        with tarfile.open(sdist) as tar:
+            tar.extractall(tmp, filter="data")
+        src = Path(tmp) / sdist.name.removesuffix(".tar.gz") / "vendor" / "llama.cpp"
+        build = Path(tmp) / "build"
+        subprocess.run(["cmake", "-S", str(src), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_CURL=OFF",
+                        "-DLLAMA_OPENSSL=OFF", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
+                        "-DLLAMA_BUILD_SERVER=ON", "-DBUILD_SHARED_LIBS=OFF"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", str(build), "--target", "llama-server", f"-j{os.cpu_count()}"],
+                       check=True, stdout=subprocess.DEVNULL)
+        (dest / "bin").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(build / "bin" / "llama-server", binary)
+    return binary
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, cmd: list[str], port: int, log: Path):
+        self.name, self.cmd, self.port, self.log = name, cmd, port, log
+
+    def __enter__(self):
+        self.out = open(self.log, "wb")
+        self.proc = subprocess.Popen(self.cmd, stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError(f"{self.name} not healthy: {self.log.read_text()[-2000:]}")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.out.close()
+
+
+async def one_stream(session, url: str, model: str, question: str, max_tokens: int, deadline: float) -> dict:
+    body = {"model": model, "messages": [{"role": "user", "content": question}], "max_tokens": max_tokens,
+            "temperature": 0, "stream": True, "stream_options": {"include_usage": True}}
+    start = time.monotonic()
+    first, chunks, usage, finish = None, 0, None, None
+    async with session.post(url, json=body, timeout=deadline) as r:
+        if r.status != 200:
+            return {"ok": False, "status": r.status}
+        async for raw in r.content:
+            line = raw.decode().strip()
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            event = json.loads(line[6:])
+            if event.get("usage"):
+                usage = event["usage"]
+            for choice in event.get("choices") or []:
+                if (choice.get("delta") or {}).get("content"):
+                    chunks += 1
+                    first = first if first is not None else time.monotonic() - start
+                finish = choice.get("finish_reason") or finish
+    tokens = (usage or {}).get("completion_tokens") or chunks
+    return {"ok": finish is not None, "ttft": first, "tokens": tokens, "seconds": time.monotonic() - start}
+
+
+async def level(base: str, model: str, clients: int, requests: int, max_tokens: int) -> dict:
+    import aiohttp
+
+    async def client(i: int, session) -> list[dict]:
+        out = []
+        for k in range(requests):
+            out.append(await one_stream(session, f"{base}/v1/chat/completions", model,
+                                        QUESTIONS[(i + k) % len(QUESTIONS)], max_tokens, 300))
+        return out
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await one_stream(session, f"{base}/v1/chat/completions", model, QUESTIONS[0], 4, 60)  # warm
+        start = time.monotonic()
+        runs = [r for rs in await asyncio.gather(*(client(i, session) for i in range(clients))) for r in rs]
+        wall = time.monotonic() - start
+    ok = [r for r in runs if r["ok"] and r.get("ttft") is not None]
+    ttft = sorted(r["ttft"] for r in ok)
+
+    def pct(p: float) -> float:
+        return ttft[min(len(ttft) - 1, int(round(p * (len(ttft) - 1))))] if ttft else float("nan")
+
+    return {"clients": clients, "requests": len(runs), "complete": len(ok), "wall_s": round(wall, 3),
+            "ttft_p50_ms": round(pct(0.5) * 1000, 1), "ttft_p95_ms": round(pct(0.95) * 1000, 1),
+            "tokens": sum(r["tokens"] for r in ok), "tokens_per_s": round(sum(r["tokens"] for r in ok) / wall, 1),
+            "stream_tokens_per_s_p50": round(statistics.median(
+                [r["tokens"] / max(r["seconds"] - r["ttft"], 1e-6) for r in ok]) if ok else 0, 1)}
+
+
+def servers(gguf: Path, n_ctx: int, max_clients: int, logs: Path):
+    zerollm = str(Path(sys.executable).with_name("zerollm"))
+    for name, extra in (("zerollm serve", []), ("zerollm serve --parallel 2", ["--parallel", "2", "--threads", "2"])):
+        port = free_port()
+        yield Server(name, [zerollm, "serve", "--model", str(gguf), "--port", str(port), *extra], port,
+                     logs / f"{gguf.stem}-{port}.log")
+    port = free_port()
+    yield Server(f"llama-server -np {max_clients}",
+                 [str(llama_server()), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+                  "-np", str(max_clients), "-c", str(n_ctx * max_clients), "--no-repack", "--no-webui"],
+                 port, logs / f"{gguf.stem}-llama-server-{port}.log")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", type=Path, default=REPO / "work")
+    ap.add_argument("--clients", default="1,4,16")
+    ap.add_argument("--requests", type=int, default=4, help="Requests per client, one after another.")
+    ap.add_argument("--max-tokens", type=int, default=64)
+    args = ap.parse_args()
+
+    from zerollm.serving import gguf_info, latest_gguf
+
+    ggufs = sorted(latest_gguf(args.workdir).parent.glob("*.gguf"))
+    levels = [int(c) for c in args.clients.split(",")]
+    logs = REPO / "bench" / "out" / "serve_load"
+    logs.mkdir(parents=True, exist_ok=True)
+    llama_server()  # built before anything is timed
+    rows = []
+    for gguf in ggufs:
+        info = gguf_info(gguf)
+        for srv in servers(gguf, info["n_ctx"], max(levels), logs):
+            with srv:
+                model = json.load(urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/v1/models"))["data"][0]["id"]
+                for n in levels:
+                    res = asyncio.run(level(f"http://127.0.0.1:{srv.port}", model, n, args.requests, args.max_tokens))
+                    rows.append({"quant": info["quant"], "server": srv.name, **res})
+                    print(json.dumps(rows[-1]), flush=True)
+    (REPO / "bench" / "out" / "serve_load.json").write_text(json.dumps(rows, indent=1))
+    report(rows, args, ggufs)
+
+
+def report(rows: list[dict], args, ggufs: list[Path]) -> None:
+    from zerollm.serving import gguf_info
+
+    n_ctx = gguf_info(ggufs[0])["n_ctx"]
+    lines = ["<!-- serve-load -->", "## serving under load — `bench/serve_load.py`", "",
+             f"{time.strftime('%Y-%m-%d')} · {machine()} · the model of `make run` ({args.workdir.name}: "
+             f"{n_ctx}-token context) · {args.requests} streaming requests per client, one after another, "
+             f"`max_tokens` {args.max_tokens}, temperature 0 · load generator on the same machine.", "",
+             "| quant | server | clients | complete | TTFT p50 (ms) | TTFT p95 (ms) | tokens/s (all streams) "
+             "| tokens/s per stream (p50) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['quant']} | {r['server']} | {r['clients']} | {r['complete']}/{r['requests']} | "
+                     f"{r['ttft_p50_ms']} | {r['ttft_p95_ms']} | {r['tokens_per_s']} | {r['stream_tokens_per_s_p50']} |")
+    lines += ["", "<!-- /serve-load -->"]
+    put_section("serve-load", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
