@@ -89,6 +89,7 @@ def test_bad_requests_get_openai_errors_not_500(served):
         json.dumps({"model": served.model, "messages": QUESTION, "max_tokens": -5}).encode(): (400, "invalid_value"),
         json.dumps({"model": served.model, "messages": []}).encode(): (400, "invalid_value"),
         json.dumps({"model": "gpt-4", "messages": QUESTION}).encode(): (404, "model_not_found"),
+        json.dumps({"messages": [{"role": "user", "content": "x" * 9 * 2**20}]}).encode(): (413, "body_too_large"),
     }
     for body, (status, code) in cases.items():
         got, reply, _ = post(url, body)

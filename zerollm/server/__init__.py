@@ -25,4 +25,5 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8000, alias: str | No
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
-        pool.close()
+        if pool.busy == 0:  # a generation still running after the graceful period ends with the process
+            pool.close()

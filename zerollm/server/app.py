@@ -32,6 +32,7 @@ from zerollm.server.pool import Cancel, Gone, ModelPool, Overloaded, Ticket
 from zerollm.server.protocol import ApiError, ChatRequest, CompletionRequest, Message, validation_error
 
 log = logging.getLogger("zerollm.serve")
+MAX_BODY = 8 * 2**20  # far beyond any context this project trains; a bigger body is a mistake or an attack
 
 
 class FitRequest(BaseModel):
@@ -77,7 +78,7 @@ class QueuedStream(StreamingResponse):
 def create_app(pool: ModelPool, path: Path, alias: str) -> FastAPI:
     from zerollm.serving import gguf_info
 
-    app = FastAPI(title="zerollm", version="1", docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="zerollm", version="1", docs_url=None, redoc_url=None)  # those pages load from a CDN
     template = ChatTemplate(pool.tokenizer)
     names = {alias, path.name, path.stem}
     created = int(path.stat().st_mtime)
@@ -109,8 +110,17 @@ def create_app(pool: ModelPool, path: Path, alias: str) -> FastAPI:
                                      type_="server_error").body(), status_code=500)
 
     async def parse(request: Request, model: type[BaseModel]):
+        body, size = bytearray(), 0
+        async for piece in request.stream():  # read to the end (a reply before that resets the client's send)
+            size += len(piece)
+            if size <= MAX_BODY:
+                body += piece
+            elif size > 8 * MAX_BODY:
+                break
+        if size > MAX_BODY:
+            raise ApiError(413, f"The request body is larger than {MAX_BODY // 2**20} MiB.", code="body_too_large")
         try:
-            return model.model_validate_json(await request.body())
+            return model.model_validate_json(bytes(body))
         except ValidationError as exc:
             raise validation_error(exc) from None
 
