@@ -465,8 +465,8 @@ def serve(
     model: str = typer.Option("latest", "--model", "-m", help=MODEL_HELP),
     host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless you mean to expose it)."),
     port: int = typer.Option(8000),
-    parallel: int = typer.Option(1, min=1, help="Model instances answering at once (each its own context; "
-                                                 "the CPU threads are split between them)."),
+    parallel: int = typer.Option(2, min=1, help="Model instances answering at once (each its own context; "
+                                                 "the CPU threads are split between them, at least 1 each)."),
     queue: int = typer.Option(32, min=0, help="Requests that may wait for an instance; more get 503 + Retry-After."),
     threads: int = typer.Option(0, min=0, help="CPU threads in all (0: every core this process may use)."),
     name: str = typer.Option("", help="The model's name in the API (default: the GGUF file's stem)."),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8000, alias: str | None = None, threads: int = 0,
-          parallel: int = 1, queue: int = 32) -> None:
+          parallel: int = 2, queue: int = 32) -> None:
     import uvicorn
 
     from zerollm import llamacpp
