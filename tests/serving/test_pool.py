@@ -52,35 +52,57 @@ def test_a_client_that_leaves_the_queue_frees_its_place(pool):
     asyncio.run(scenario())
 
 
-def test_a_cancelled_generation_stops_early_and_frees_its_instance(pool):
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_cancelled_generation_stops_early_and_frees_its_instance(pool, stream):
+    """The cancel is set inside the generation after its 3rd token (a client gone at a known point):
+    a stream stops within 2 more chunks, a whole reply ends at the forced end-of-turn, where the same
+    request uncancelled runs to max_tokens. Either way the instance is back in the pool."""
+    import llama_cpp
     from llama_cpp import LogitsProcessorList
 
-    eos = pool.tokenizer.token_eos()
+    llm0 = pool.tokenizer
+    eos = llm0.token_eos()
+    ends = [t for t in range(llm0.n_vocab()) if llama_cpp.llama_vocab_is_eog(llm0._model.vocab, t)]
 
-    def call(llm, cancel):
-        return llm.create_completion("Olive lives in", max_tokens=100, stream=True, temperature=0,
-                                     logits_processor=LogitsProcessorList([cancel.processor(eos)]))
+    def call_cancelling_after(n: int | None):
+        def call(llm, cancel):
+            seen = []
 
-    async def scenario() -> tuple[int, int, int]:
+            def no_natural_end(input_ids, scores):  # the uncancelled answer runs to max_tokens on any model
+                seen.append(1)
+                if len(seen) == n:
+                    cancel.set()
+                scores[ends] = -float("inf")
+                return scores
+
+            return llm.create_completion("Olive lives in", max_tokens=60, stream=stream, temperature=0,
+                                         logits_processor=LogitsProcessorList([no_natural_end,
+                                                                               cancel.processor(eos)]))
+        return call
+
+    async def run(n: int | None) -> int:
         async def present() -> bool:
             return False
 
-        gen = Generation(pool, await pool.acquire(pool.admit(), present), call)
-        chunks = 0
+        gen = Generation(pool, await pool.acquire(pool.admit(), present), call_cancelling_after(n))
+        tokens = 0
         while True:
             kind, item = await asyncio.wait_for(gen.next(), timeout=60)
             assert kind != "error", item
+            if kind == "reply":
+                tokens = item["usage"]["completion_tokens"]
+                break
             if kind == "end":
                 break
-            chunks += 1
-            if chunks == 3:
-                gen.cancel.set()
+            tokens += 1
         for _ in range(100):  # the thread hands the instance back through the loop
             if pool.busy == 0:
                 break
             await asyncio.sleep(0.05)
-        return chunks, pool.busy, len(pool._free)
+        assert (pool.busy, len(pool._free)) == (0, 1), "the instance is back"
+        return tokens
 
-    chunks, busy, free = asyncio.run(scenario())
-    assert 3 <= chunks <= 5, f"cancelled after 3 chunks, it went on for {chunks}"
-    assert (busy, free) == (0, 1)
+    uncancelled = asyncio.run(run(None))
+    assert uncancelled > 8, f"the reference answer ended by itself after {uncancelled} tokens"
+    cancelled = asyncio.run(run(4))
+    assert cancelled <= 5, f"cancelled at token 4, it went on to {cancelled} (uncancelled: {uncancelled})"
