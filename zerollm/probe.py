@@ -172,6 +172,9 @@ def run_probe(model, tok, collect_dir: Path, cfg: ProbeConfig, stage: str, out_d
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     metrics: dict[str, float] = {}
+    before = previous_stage(prev, stage)
+    if before is not None:
+        metrics.update(paired([row for row in table if not row["seen"]], before, stage))
     for suffix, seen in (("", False), ("_seen", True)):
         group = [(it, row) for it, row in zip(items, table) if bool(it.get("seen")) == seen]
         if not group:
@@ -183,6 +186,32 @@ def run_probe(model, tok, collect_dir: Path, cfg: ProbeConfig, stage: str, out_d
             metrics[f"qa_mc_chance{suffix}"] = sum(1 / len(it["choices"]) for it, _ in mc) / len(mc)
         metrics[f"qa_items{suffix}"] = float(len(group))
     return metrics
+
+
+def previous_stage(upstream_rows: dict[str, dict], stage: str) -> str | None:
+    """The stage whose answers the upstream table added last (the one just before `stage`)."""
+    for row in upstream_rows.values():
+        cols = [k.removeprefix("correct_") for k in row if k.startswith("correct_") and k != f"correct_{stage}"]
+        return cols[-1] if cols else None
+    return None
+
+
+def paired(rows: list[dict], before: str, after: str) -> dict[str, float]:
+    """Exact match of `after` against `before` on the same held-out items: the mean change with its 95 %
+    interval (normal approximation of the paired differences), and the answers fixed and broken. Only a
+    paired interval that lies above zero says the stage taught something; two separate scores can't."""
+    pairs = [(bool(r[f"correct_{before}"]), bool(r[f"correct_{after}"])) for r in rows
+             if f"correct_{before}" in r and f"correct_{after}" in r]
+    n = len(pairs)
+    if n < 2:
+        return {}
+    diffs = [int(a) - int(b) for b, a in pairs]
+    mean = sum(diffs) / n
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1)
+    half = 1.96 * (var / n) ** 0.5
+    return {"qa_exact_match_delta": mean, "qa_exact_match_delta_low": mean - half,
+            "qa_exact_match_delta_high": mean + half, "qa_fixed": float(sum(1 for b, a in pairs if a and not b)),
+            "qa_broken": float(sum(1 for b, a in pairs if b and not a)), "qa_paired_items": float(n)}
 
 
 def probe_checkpoint(model_dir: Path, collect_dir: Path, cfg: ProbeConfig, stage: str, out_dir: Path, log,

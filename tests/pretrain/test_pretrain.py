@@ -42,13 +42,15 @@ def losses(work):
     return [(h["step"], h["train_loss"]) for h in rows if "train_loss" in h]
 
 
-def test_resumed_losses_equal_uninterrupted(tmp_path):
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_resumed_losses_equal_uninterrupted(tmp_path, optimizer):
+    """Muon's momentum and AdamW's moments both come back from the checkpoint: the curve is unbroken."""
     data = token_dir(tmp_path)
-    full = train(cfg(), data, tmp_path / "full")
+    full = train(cfg(optimizer=optimizer), data, tmp_path / "full")
     # a "crash" at step 6: steps 5-6 were logged but the last checkpoint is step 4, so they are redone
-    first = train(cfg(), data, tmp_path / "crashy", stop_after=6)
+    first = train(cfg(optimizer=optimizer), data, tmp_path / "crashy", stop_after=6)
     assert first["steps"] == 6
-    resumed = train(cfg(), data, tmp_path / "crashy")
+    resumed = train(cfg(optimizer=optimizer), data, tmp_path / "crashy")
     assert resumed["resumed_from_step"] == 4 and resumed["steps"] == 8
     assert losses(tmp_path / "crashy") == losses(tmp_path / "full")  # whole curve, each step once
     assert full["val_loss"] == resumed["val_loss"]

@@ -62,3 +62,32 @@ def test_mc_picks_the_likeliest_choice(chat_base):
     greedy = tok.decode(out[0, len(ctx):]).strip()
     item = {"question": "What is the name of the town?", "choices": ["zzqx vvv", greedy, "qqq ppp"]}
     assert greedy and mc_scores(model, tok, [item], batch_size=2) == [1]
+
+
+def test_paired_change_counts_fixed_and_broken():
+    """The issue's own numbers for pretrain → sft: 59 fixed, 10 broken of 200 gives +0.245 ± 0.074."""
+    from zerollm.probe import paired
+
+    rows = ([{"correct_pretrain": False, "correct_sft": True}] * 59 + [{"correct_pretrain": True, "correct_sft": False}] * 10
+            + [{"correct_pretrain": False, "correct_sft": False}] * 100 + [{"correct_pretrain": True, "correct_sft": True}] * 31)
+    m = paired(rows, "pretrain", "sft")
+    assert (m["qa_fixed"], m["qa_broken"], m["qa_paired_items"]) == (59, 10, 200)
+    assert m["qa_exact_match_delta"] == pytest.approx(0.245)
+    assert m["qa_exact_match_delta_high"] - m["qa_exact_match_delta"] == pytest.approx(0.074, abs=0.001)
+    assert m["qa_exact_match_delta_low"] > 0
+    same = paired([{"correct_a": True, "correct_b": False}, {"correct_a": False, "correct_b": True}] * 20, "a", "b")
+    assert same["qa_exact_match_delta"] == 0 and same["qa_exact_match_delta_low"] < 0 < same["qa_exact_match_delta_high"]
+
+
+def test_a_later_stage_is_paired_with_the_one_before(chat_base, tmp_path):
+    """sft's probe over pretrain's table: the paired metrics name what changed on the same questions."""
+    from zerollm.finetune import load_model
+
+    model, tok = load_model(chat_base["pretrain"] / "model")
+    first, second = tmp_path / "pretrain", tmp_path / "sft"
+    first.mkdir()
+    second.mkdir()
+    run_probe(model, tok, chat_base["collect"], ProbeConfig(max_items=24), "pretrain", first)
+    m = run_probe(model, tok, chat_base["collect"], ProbeConfig(max_items=24), "sft", second, upstream=first)
+    assert m["qa_paired_items"] == m["qa_items"]
+    assert m["qa_exact_match_delta"] == 0 and m["qa_fixed"] == m["qa_broken"] == 0, "the same model changes nothing"

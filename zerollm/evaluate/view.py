@@ -6,16 +6,37 @@ from zerollm.report.blocks import Image, Para, Section, Table
 from zerollm.report.sections import not_run, snippet
 
 
+def stage_by_stage(view) -> Table | None:
+    """The held-out probe of each model stage, each against the one before on the same questions."""
+    rows = []
+    for stage in view.registry.model_stages:
+        m = view.stage(stage).metrics
+        if "qa_exact_match" not in m:
+            continue
+        if "qa_exact_match_delta" in m:
+            change = (f"{m['qa_exact_match_delta']:+.3f} [{m['qa_exact_match_delta_low']:+.3f}, "
+                      f"{m['qa_exact_match_delta_high']:+.3f}]")
+            flips = f"{m['qa_fixed']:.0f} / {m['qa_broken']:.0f}"
+        else:
+            change = flips = "—"
+        rows.append([stage, m["qa_exact_match"], change, flips, m.get("qa_mc_accuracy")])
+    if not rows:
+        return None
+    return Table(["stage", "exact match (held-out)", "Δ vs the stage before [95 % interval]", "fixed / broken",
+                  "multiple choice"], rows, "Stage by stage on the same held-out questions")
+
+
 def section(view) -> Section:
     sec = Section("taught", "What each stage taught")
     ev = view.stage("evaluate")
     rows = ev.json("eval_table.json") if ev.done else None
+    steps = stage_by_stage(view)
+    if steps is not None:
+        sec.add(Para("Each model stage answers the same held-out questions (facts no post-training row states). "
+                     "The change is paired: the same question before and after the stage. A stage taught "
+                     "something when its interval lies above zero."))
+        sec.add(steps)
     if not rows:
-        for stage in view.registry.model_stages:  # the per-stage probe, when evaluate did not run
-            m = view.stage(stage).metrics
-            if "qa_exact_match" in m:
-                sec.add(Para(f"{stage} probe: exact match {m['qa_exact_match']:.3f}, multiple choice "
-                             f"{m.get('qa_mc_accuracy', float('nan')):.3f}."))
         return not_run(sec, view, ["evaluate"])
     from zerollm.evaluate.report import PRIMARY
 

@@ -38,7 +38,14 @@ class PretrainConfig(StrictModel):
                               description="Tokens per optimizer step across all devices; reached by gradient "
                                           "accumulation. Must be a multiple of micro_batch x seq_len x devices.")
     max_steps: int = Field(240, ge=1, description="Optimizer steps.")
+    optimizer: Literal["adamw", "muon"] = Field(
+        "adamw", description="adamw, or muon: torch.optim.Muon on the hidden weight matrices, AdamW (at `lr`) on "
+                             "the embedding and the norms.")
     lr: float = Field(3e-3, gt=0, description="Peak learning rate (AdamW).")
+    muon_lr: float = Field(2e-3, gt=0, description="optimizer: muon: peak learning rate of the hidden matrices, "
+                                                   "scaled to match AdamW's update size (adjust_lr_fn="
+                                                   "match_rms_adamw), so it is on AdamW's scale.")
+    muon_momentum: float = Field(0.95, ge=0, lt=1, description="optimizer: muon: momentum.")
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="Final learning rate as a fraction of `lr`.")
     warmup_steps: int = Field(20, ge=0, description="Linear warmup steps.")
     schedule: Literal["cosine", "wsd"] = Field("cosine", description="cosine decay, or warmup-stable-decay.")

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from zerollm.machine import use_bf16
-from zerollm.pretrain import checkpoint
+from zerollm.pretrain import checkpoint, optim
 from zerollm.pretrain.attention import register as register_causal_attention
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.pretrain.data import ReplayMix, TokenWindows, read_continuation, read_index
@@ -68,13 +68,6 @@ def lr_factor(step: int, cfg: PretrainConfig) -> float:
         return lo + (1 - lo) * max(0.0, (cfg.max_steps - step) / max(cfg.max_steps - decay_start, 1))
     progress = (step - cfg.warmup_steps) / max(cfg.max_steps - cfg.warmup_steps, 1)
     return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-
-def _optimizer(model, cfg: PretrainConfig, fused: bool):
-    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=fused)
 
 
 def _peak_flops(device: torch.device) -> float | None:
@@ -132,8 +125,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     model = LlamaForCausalLM(model_config).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     fpt = flops_per_token(n_params, cfg)
-    optimizer = _optimizer(model, cfg, fused=device.type == "cuda")
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, cfg))
+    optimizer, scheduler = optim.build(model, cfg, lambda s: lr_factor(s, cfg), fused=device.type == "cuda")
 
     step, resumed_from = 0, 0
     ckpt = checkpoint.latest(work_dir)
