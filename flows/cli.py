@@ -468,7 +468,8 @@ def serve(
     parallel: int = typer.Option(2, min=1, help="Model instances answering at once (each its own context; "
                                                  "the CPU threads are split between them, at least 1 each)."),
     queue: int = typer.Option(32, min=0, help="Requests that may wait for an instance; more get 503 + Retry-After."),
-    threads: int = typer.Option(0, min=0, help="CPU threads in all (0: every core this process may use)."),
+    threads: int = typer.Option(0, min=0, help="CPU threads in all (0: every core but one, which is left to "
+                                               "the event loop that streams the answers)."),
     name: str = typer.Option("", help="The model's name in the API (default: the GGUF file's stem)."),
 ):
     """An OpenAI-compatible HTTP server (/v1/models, /v1/chat/completions, /v1/completions) and a
