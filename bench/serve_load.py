@@ -139,7 +139,8 @@ async def level(base: str, model: str, clients: int, requests: int, max_tokens: 
                                         QUESTIONS[(i + k) % len(QUESTIONS)], max_tokens, 300))
         return out
 
-    connector = aiohttp.TCPConnector(limit=clients, force_close=True)  # a fresh connection per request, for both servers
+    # a fresh connection per request, for both servers (llama-server closes idle keep-alive connections)
+    connector = aiohttp.TCPConnector(limit=clients, force_close=True)
     async with aiohttp.ClientSession(connector=connector) as session:
         await one_stream(session, f"{base}/v1/chat/completions", model, QUESTIONS[0], 4, 60)  # warm
         start = time.monotonic()
@@ -212,7 +213,8 @@ def report(rows: list[dict], args, ggufs: list[Path]) -> None:
              "| tokens/s per stream (p50) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['quant']} | {r['server']} | {r['clients']} | {r['complete']}/{r['requests']} | "
-                     f"{r['ttft_p50_ms']} | {r['ttft_p95_ms']} | {r['tokens_per_s']} | {r['stream_tokens_per_s_p50']} |")
+                     f"{r['ttft_p50_ms']} | {r['ttft_p95_ms']} | {r['tokens_per_s']} | "
+                     f"{r['stream_tokens_per_s_p50']} |")
     lines += ["", *standing(rows, max(r["clients"] for r in rows)), "", "<!-- /serve-load -->"]
     put_section("serve-load", "\n".join(lines))
 

@@ -68,15 +68,18 @@ def test_paired_change_counts_fixed_and_broken():
     """The issue's own numbers for pretrain → sft: 59 fixed, 10 broken of 200 gives +0.245 ± 0.074."""
     from zerollm.probe import paired
 
-    rows = ([{"correct_pretrain": False, "correct_sft": True}] * 59 + [{"correct_pretrain": True, "correct_sft": False}] * 10
-            + [{"correct_pretrain": False, "correct_sft": False}] * 100 + [{"correct_pretrain": True, "correct_sft": True}] * 31)
+    def rows_of(before: bool, after: bool, n: int) -> list[dict]:
+        return [{"correct_pretrain": before, "correct_sft": after}] * n
+
+    rows = rows_of(False, True, 59) + rows_of(True, False, 10) + rows_of(False, False, 100) + rows_of(True, True, 31)
     m = paired(rows, "pretrain", "sft")
     assert (m["qa_fixed"], m["qa_broken"], m["qa_paired_items"]) == (59, 10, 200)
     assert m["qa_exact_match_delta"] == pytest.approx(0.245)
     assert m["qa_exact_match_delta_high"] - m["qa_exact_match_delta"] == pytest.approx(0.074, abs=0.001)
     assert m["qa_exact_match_delta_low"] > 0
     same = paired([{"correct_a": True, "correct_b": False}, {"correct_a": False, "correct_b": True}] * 20, "a", "b")
-    assert same["qa_exact_match_delta"] == 0 and same["qa_exact_match_delta_low"] < 0 < same["qa_exact_match_delta_high"]
+    assert same["qa_exact_match_delta"] == 0
+    assert same["qa_exact_match_delta_low"] < 0 < same["qa_exact_match_delta_high"]
 
 
 def test_a_later_stage_is_paired_with_the_one_before(chat_base, tmp_path):

@@ -95,7 +95,8 @@ def test_two_tabs_chat_at_once(served):
         for handle, q in tabs:
             page.switch_to.window(handle)
             WebDriverWait(page, 120).until(lambda p: p.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-done='1']"))
-            users = [u.find_element(By.CLASS_NAME, "text").text for u in page.find_elements(By.CSS_SELECTOR, ".msg.user")]
+            users = [u.find_element(By.CLASS_NAME, "text").text
+                     for u in page.find_elements(By.CSS_SELECTOR, ".msg.user")]
             assert users == [q], "each tab holds its own conversation"
             answer = page.find_element(By.CSS_SELECTOR, ".msg.assistant")
             assert answer.get_attribute("data-finish") in ("stop", "length")
