@@ -39,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from bench.report import machine, put_section  # noqa: E402
+from tests.flows.servers import free_port, server  # noqa: E402  (start, wait for /health, stop)
 
 SDIST_DIR = REPO / ".venv" / "share" / "zerollm"
 QUESTIONS = ["In which town does Olive live?", "What kind of work does Isaac Doyle do?",
@@ -67,42 +68,6 @@ def llama_server() -> Path:
         (dest / "bin").mkdir(parents=True, exist_ok=True)
         shutil.copy2(build / "bin" / "llama-server", binary)
     return binary
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], port: int, log: Path):
-        self.name, self.cmd, self.port, self.log = name, cmd, port, log
-
-    def __enter__(self):
-        self.out = open(self.log, "wb")
-        self.proc = subprocess.Popen(self.cmd, stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        raise TimeoutError(f"{self.name} not healthy: {self.log.read_text()[-2000:]}")
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.out.close()
 
 
 async def one_stream(session, url: str, model: str, question: str, max_tokens: int, deadline: float) -> dict:
@@ -160,16 +125,17 @@ async def level(base: str, model: str, clients: int, requests: int, max_tokens: 
 
 
 def servers(gguf: Path, n_ctx: int, max_clients: int, logs: Path):
+    """(name, command, port, log) of each server to drive, on a free port."""
     zerollm = str(Path(sys.executable).with_name("zerollm"))
     for name, extra in (("zerollm serve (--parallel 2)", []), ("zerollm serve --parallel 1", ["--parallel", "1"])):
         port = free_port()
-        yield Server(name, [zerollm, "serve", "--model", str(gguf), "--port", str(port), *extra], port,
-                     logs / f"{gguf.stem}-{port}.log")
+        yield (name, [zerollm, "serve", "--model", str(gguf), "--port", str(port), *extra], port,
+               logs / f"{gguf.stem}-{port}.log")
     port = free_port()
-    yield Server(f"llama-server -np {max_clients}",
-                 [str(llama_server()), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-                  "-np", str(max_clients), "-c", str(n_ctx * max_clients), "--no-repack", "--no-webui"],
-                 port, logs / f"{gguf.stem}-llama-server-{port}.log")
+    yield (f"llama-server -np {max_clients}",
+           [str(llama_server()), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+            "-np", str(max_clients), "-c", str(n_ctx * max_clients), "--no-repack", "--no-webui"],
+           port, logs / f"{gguf.stem}-llama-server-{port}.log")
 
 
 def main() -> None:
@@ -190,12 +156,13 @@ def main() -> None:
     rows = []
     for gguf in ggufs:
         info = gguf_info(gguf)
-        for srv in servers(gguf, info["n_ctx"], max(levels), logs):
-            with srv:
-                model = json.load(urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/v1/models"))["data"][0]["id"]
+        for name, cmd, port, log in servers(gguf, info["n_ctx"], max(levels), logs):
+            base = f"http://127.0.0.1:{port}"
+            with server(cmd, f"{base}/health", log, dict(os.environ), timeout=180):
+                model = json.load(urllib.request.urlopen(f"{base}/v1/models"))["data"][0]["id"]
                 for n in levels:
-                    res = asyncio.run(level(f"http://127.0.0.1:{srv.port}", model, n, args.requests, args.max_tokens))
-                    rows.append({"quant": info["quant"], "server": srv.name, **res})
+                    res = asyncio.run(level(base, model, n, args.requests, args.max_tokens))
+                    rows.append({"quant": info["quant"], "server": name, **res})
                     print(json.dumps(rows[-1]), flush=True)
     (REPO / "bench" / "out" / "serve_load.json").write_text(json.dumps(rows, indent=1))
     report(rows, args, ggufs)

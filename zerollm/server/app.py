@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from importlib import resources
 from pathlib import Path
 from typing import AsyncIterator, Callable
@@ -283,6 +282,4 @@ def create_app(pool: ModelPool, path: Path, alias: str) -> FastAPI:
         return {"messages": fit.messages, "dropped": fit.dropped, "prompt_tokens": fit.prompt_tokens,
                 "budget": fit.budget, "n_ctx": pool.n_ctx, "fits": fit.fits}
 
-    app.state.pool = pool
-    app.state.started = time.time()
     return app

@@ -114,8 +114,8 @@ def validation_error(exc) -> ApiError:
     if first.get("type") == "json_invalid":
         return ApiError(400, "We could not parse the JSON body of your request: it is not valid JSON.",
                         param=None, code="invalid_json")
-    if first.get("type") in ("model_attributes_type", "dict_type") and not loc:
-        return ApiError(400, "The request body must be a JSON object.", code="invalid_json")
+    if first.get("type") == "model_type" and not loc:
+        return ApiError(400, "The request body must be a JSON object.")  # valid JSON, wrong shape
     msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     return ApiError(400, f"Invalid value for '{param}': {msg}." if param else f"Invalid request: {msg}.",
                     param=param, code="invalid_value" if param else None)
