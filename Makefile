@@ -13,13 +13,14 @@ setup: $(STAMP)
 
 # torch first (the CPU wheel on this machine; any other request pulls a CUDA build), then the project.
 # llama-cpp-python has no wheel on the registry: it is built (~5 min) from its sdist, downloaded once and
-# checked against the hash in infra/; the same file gives quantize llama.cpp's own GGUF converter.
+# checked against the hash in infra/; the same file gives quantize llama.cpp's own GGUF converter. Its
+# multimodal library (mtmd) is left out: nothing here loads images, and building it takes minutes.
 $(STAMP): pyproject.toml infra/llama-cpp-sdist.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip download -q --no-deps --no-binary :all: --require-hashes -r infra/llama-cpp-sdist.txt -d $(SDIST_DIR)
-	$(BIN)/python -m pip install -q $(SDIST_DIR)/llama_cpp_python-*.tar.gz
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install -q $(SDIST_DIR)/llama_cpp_python-*.tar.gz
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 

@@ -2,10 +2,16 @@
 each stage's seconds, the held-out probe after pretrain, sft and rlhf, the GGUF table (quantize) and the
 lm-eval table (evaluate). Writes them into docs/benchmarks.md.
 
-    .venv/bin/python bench/tiny_recipe.py [--config configs/tiny.yaml] [--workdir /tmp/zerollm-bench]
+    .venv/bin/python bench/tiny_recipe.py [--config configs/tiny.yaml] [--workdir /tmp/zerollm-bench] [--seeds 0 1 2]
+
+With several seeds (pretrain, sft and rlhf seeds; the data is the same), each runs in its own fresh
+workdir and a second section gives what each model stage taught per seed: the paired change in
+held-out exact match against the stage before, its 95 % interval, answers fixed and broken.
 
 Targets (issue 6): qa_mc_accuracy after pretrain ≥ 2× chance; held-out qa_exact_match
 pretrain < sft, sft ≥ 0.30, rlhf ≥ sft; the whole run ≤ 10 minutes on 2 CPU cores.
+Targets (issue 23): pretraining ≤ 0.6e14 FLOPs; for every seed both pretrain→sft and sft→rlhf have a
+paired interval above zero; MC after sft ≥ MC after pretrain − 0.02; the run ≤ 300 s.
 Targets (issue 7): F16 top-1 agreement with HF ≥ 99 %; Δppl Q8_0 ≤ +0.5 %, Q4_K_M ≤ +5 %; llama.cpp
 ≥ 5× HF generate tokens/s; in the lm-eval table exact match pretrain < sft ≤ rlhf, Q8_0 within the gate.
 """
@@ -36,35 +42,100 @@ def main() -> None:
     ap.add_argument("--config", default="configs/tiny.yaml")
     ap.add_argument("--workdir", default="/tmp/zerollm-bench")
     ap.add_argument("--set", action="append", default=[], dest="overrides")
-    ap.add_argument("--from-json", help="Rewrite the docs section from a saved bench.json instead of running.")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--from-json", help="Rewrite the docs section from a saved bench.json (or seeds.json) instead "
+                                        "of running.")
     args = ap.parse_args()
     if args.from_json:
-        write_section(json.loads(Path(args.from_json).read_text()))
+        saved = json.loads(Path(args.from_json).read_text())
+        write_section(saved[0] if isinstance(saved, list) else saved)
+        if isinstance(saved, list):
+            write_seeds_section(saved)
         return
-    shutil.rmtree(args.workdir, ignore_errors=True)
+    reports = []
+    for seed in args.seeds:
+        workdir = args.workdir if len(args.seeds) == 1 else f"{args.workdir}/seed{seed}"
+        seeded = [f"{s}.seed={seed}" for s in MODEL_STAGES] if seed else []
+        reports.append(run_once(args.config, workdir, args.overrides + seeded))
+        reports[-1]["seed"] = seed
+    write_section(reports[0])
+    if len(reports) > 1:
+        Path(args.workdir, "seeds.json").write_text(json.dumps(reports, indent=2))
+        write_seeds_section(reports)
+
+
+def run_once(config: str, workdir: str, overrides: list[str]) -> dict:
+    shutil.rmtree(workdir, ignore_errors=True)
     exe = Path(sys.executable).with_name("zerollm")
-    cmd = [str(exe), "run", "--config", args.config, "--workdir", args.workdir]
-    for o in args.overrides:
+    cmd = [str(exe), "run", "--config", config, "--workdir", workdir]
+    for o in overrides:
         cmd += ["--set", o]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     t0 = time.time()
     subprocess.run(cmd, cwd=REPO, check=True, env=env)
     wall = time.time() - t0
-    status = json.loads(subprocess.run([str(exe), "status", "--workdir", args.workdir, "--json"], cwd=REPO,
+    status = json.loads(subprocess.run([str(exe), "status", "--workdir", workdir, "--json"], cwd=REPO,
                                        check=True, capture_output=True, text=True, env=env).stdout)
     stages = {s["stage"]: s for s in status["stages"]}
-    report = {"config": args.config, "overrides": args.overrides, "wall_seconds": wall,
+    report = {"config": config, "overrides": overrides, "wall_seconds": wall,
               "stages": {k: {"seconds": v["seconds"], "metrics": v["metrics"]} for k, v in stages.items()}}
     for stage, table in (("quantize", "quant_table.md"), ("evaluate", "eval_table.md")):
         path = Path(stages[stage]["dir"]) / table if stage in stages else None
         report[table] = path.read_text(encoding="utf-8") if path and path.is_file() else ""
-    gate = Path(args.workdir, "registry", "last_gate.json")
+    gate = Path(workdir, "registry", "last_gate.json")
     report["gate"] = json.loads(gate.read_text()) if gate.is_file() else None
     report["date"] = time.strftime("%Y-%m-%d")
     report["machine"] = machine()
     print(json.dumps(report, indent=2))
-    Path(args.workdir, "bench.json").write_text(json.dumps(report, indent=2))
-    write_section(report)
+    Path(workdir, "bench.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _taught(m: dict) -> str:
+    if "qa_exact_match_delta" not in m:
+        return "—"
+    return (f"{m['qa_exact_match_delta']:+.3f} [{m['qa_exact_match_delta_low']:+.3f}, "
+            f"{m['qa_exact_match_delta_high']:+.3f}], {m['qa_fixed']:.0f}/{m['qa_broken']:.0f}")
+
+
+def write_seeds_section(reports: list[dict]) -> None:
+    """Per seed: pretraining FLOPs, wall time, and per model stage exact match, paired change against the
+    stage before (95 % interval, fixed/broken) and multiple choice; then the mean and spread of the changes."""
+    import statistics
+
+    name = Path(reports[0]["config"]).stem
+    rows, deltas = [], {s: [] for s in MODEL_STAGES}
+    above = {s: True for s in MODEL_STAGES}
+    for r in reports:
+        st = r["stages"]
+        flops = st.get("pretrain", {}).get("metrics", {}).get("train_flops", float("nan"))
+        for s in MODEL_STAGES:
+            m = st.get(s, {}).get("metrics", {})
+            if "qa_exact_match_delta" in m:
+                deltas[s].append(m["qa_exact_match_delta"])
+                above[s] &= m["qa_exact_match_delta_low"] > 0
+            rows.append(f"| {r['seed']} | {s} | {m.get('qa_exact_match', float('nan')):.3f} | {_taught(m)} "
+                        f"| {m.get('qa_mc_accuracy', float('nan')):.3f} | {flops:.3g} | {r['wall_seconds']:.0f} |")
+    summary = []
+    for s, ds in deltas.items():
+        if ds:
+            sd = statistics.stdev(ds) if len(ds) > 1 else 0.0
+            summary.append(f"- {s}: paired change {statistics.mean(ds):+.3f} ± {sd:.3f} (mean ± sd over "
+                           f"{len(ds)} seeds); every interval above zero: {'yes' if above[s] else '**no**'}")
+    body = f"""<!-- bench/tiny_recipe.py:{name}:seeds -->
+## `{reports[0]['config']}` over {len(reports)} seeds — `bench/tiny_recipe.py --seeds {' '.join(str(r['seed']) for r in reports)}`
+
+{reports[0]['date']}, {reports[0]['machine']}. Each seed is a fresh workdir; the seed is pretrain's, sft's and
+rlhf's (the data is the same). Held-out exact match on {reports[0]['stages'].get('rlhf', {}).get('metrics', {}).get('qa_items', 0):.0f}
+questions; "taught" is the paired change against the stage before, [95 % interval], answers fixed/broken.
+
+| seed | after | exact match | taught | MC | pretrain FLOPs | run s |
+|---|---|---:|---|---:|---:|---:|
+{chr(10).join(rows)}
+
+{chr(10).join(summary)}
+<!-- /bench/tiny_recipe.py:{name}:seeds -->"""
+    put_section(f"bench/tiny_recipe.py:{name}:seeds", body)
 
 
 def write_section(r: dict) -> None:

@@ -63,6 +63,12 @@ def cpu_flags() -> set[str]:
     return set()
 
 
+def cpu_bf16() -> bool:
+    """Whether this CPU computes bf16 matmuls natively rather than emulating them."""
+    flags = cpu_flags()
+    return any(f in flags for f in (*BF16_CPU_FLAGS, "bf16"))
+
+
 def use_bf16(dtype: str, cuda: bool) -> bool:
     """Whether a training stage autocasts to bf16: `auto` on CUDA; `bf16` on a CUDA device or a CPU
     that computes bf16 natively. Elsewhere torch emulates bf16 matmuls, measured ~30x slower than fp32
@@ -71,8 +77,7 @@ def use_bf16(dtype: str, cuda: bool) -> bool:
         return dtype in ("auto", "bf16")
     if dtype != "bf16":
         return False
-    flags = cpu_flags()
-    if any(f in flags for f in (*BF16_CPU_FLAGS, "bf16")):
+    if cpu_bf16():
         return True
     log.warning("dtype bf16: this CPU has no native bf16 (none of %s): training in fp32 instead",
                 ", ".join(BF16_CPU_FLAGS))

@@ -3,12 +3,16 @@
 Two numbers per stage, on the eval set's held-out items (facts no SFT, preference or RL row states,
 so a right answer there is knowledge from pretraining):
 
-- `qa_mc_accuracy`: multiple choice by log-likelihood of each candidate, each model asked in the form
-  it is used in: a base model (pretrain) after a plain "Question: ... Answer:" prompt, a chat model
-  (sft, rlhf) as its answer to the question in its chat template. Scoring a chat model on the plain
-  prompt measured the format it left behind, not what it knows: on the tiny recipe the sft model
-  scored 0.80 plain and 0.84 in its chat form, against the base model's 0.86 plain (0.70 in a chat
-  form it never saw). `qa_mc_chance` is the mean of 1/k beside it.
+- `qa_mc_accuracy`: multiple choice by log-likelihood of each candidate after a plain "Question: ...
+  Answer:" prompt, the same for every stage, so a change between stages is a change in what the model
+  knows rather than in how well a prompt suits it. Chat models (sft, rlhf) also get
+  `qa_mc_accuracy_chat`: the candidate as the first words of their answer in the chat template. That
+  form measures the format as much as the fact: a chat model that answers in a sentence with the value
+  last ("Good question. Nora Quinn lives in Claycliff.") finds a bare value first unlikely, whichever
+  it is. Measured on the Muon tiny recipe: base 0.89 plain; sft 0.88 plain, 0.81 chat (0.77 chat
+  after 4 epochs instead of 8, 0.895 plain): no forgetting, a scoring artifact. On the older AdamW
+  recipe the two forms leaned the other way (sft 0.80 plain, 0.84 chat). `qa_mc_chance` is the mean
+  of 1/k beside them.
 - `qa_exact_match`: the greedy answer to the question in the chat template contains the gold
   answer (normalised). This needs both the fact and the chat format, so it shows what SFT and RL add.
 
@@ -162,8 +166,11 @@ def run_probe(model, tok, collect_dir: Path, cfg: ProbeConfig, stage: str, out_d
     try:
         replies = greedy_answers(model, tok, [it["question"] for it in items], cfg.max_new_tokens, cfg.batch_size)
         mc_items = [it for it in items if len(it.get("choices") or []) >= 2]
-        chat = stage != "pretrain"  # a post-training stage's model is a chat model
-        picks = dict(zip((it["id"] for it in mc_items), mc_scores(model, tok, mc_items, cfg.batch_size, chat=chat)))
+        ids = [it["id"] for it in mc_items]
+        picks = dict(zip(ids, mc_scores(model, tok, mc_items, cfg.batch_size)))
+        chat_picks = {}
+        if stage != "pretrain":  # a post-training stage's model is a chat model
+            chat_picks = dict(zip(ids, mc_scores(model, tok, mc_items, cfg.batch_size, chat=True)))
     finally:
         model.train(was_training)
 
@@ -178,6 +185,8 @@ def run_probe(model, tok, collect_dir: Path, cfg: ProbeConfig, stage: str, out_d
         row[f"correct_{stage}"] = contains_answer(reply, it["answer"])
         if it["id"] in picks:
             row[f"mc_{stage}"] = it["choices"][picks[it["id"]]]
+        if it["id"] in chat_picks:
+            row[f"mc_chat_{stage}"] = it["choices"][chat_picks[it["id"]]]
         table.append(row)
     with open(out_dir / TABLE, "w", encoding="utf-8") as f:
         for row in table:
@@ -196,6 +205,9 @@ def run_probe(model, tok, collect_dir: Path, cfg: ProbeConfig, stage: str, out_d
         if mc:
             metrics[f"qa_mc_accuracy{suffix}"] = sum(row[f"mc_{stage}"] == it["answer"] for it, row in mc) / len(mc)
             metrics[f"qa_mc_chance{suffix}"] = sum(1 / len(it["choices"]) for it, _ in mc) / len(mc)
+            if chat_picks:
+                metrics[f"qa_mc_accuracy_chat{suffix}"] = sum(row[f"mc_chat_{stage}"] == it["answer"]
+                                                              for it, row in mc) / len(mc)
         metrics[f"qa_items{suffix}"] = float(len(group))
     return metrics
 

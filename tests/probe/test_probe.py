@@ -94,9 +94,11 @@ def test_a_later_stage_is_paired_with_the_one_before(chat_base, tmp_path):
     m = run_probe(model, tok, chat_base["collect"], ProbeConfig(max_items=24), "sft", second, upstream=first)
     assert m["qa_paired_items"] == m["qa_items"]
     assert m["qa_exact_match_delta"] == 0 and m["qa_fixed"] == m["qa_broken"] == 0, "the same model changes nothing"
-    # a chat stage is asked multiple choice in its chat template, a base model on the plain prompt
+    # every stage is scored on the plain prompt (comparable); a chat stage also in its chat template
     from zerollm.probe import chat_mc_prompt
 
     assert chat_mc_prompt(tok, "Who?").endswith("<|im_start|>assistant\n")
     rows = [json.loads(line) for line in (second / "probe.jsonl").read_text().splitlines()]
-    assert all("mc_pretrain" in r and "mc_sft" in r for r in rows)
+    assert all("mc_pretrain" in r and "mc_sft" in r and "mc_chat_sft" in r and "mc_chat_pretrain" not in r
+               for r in rows)
+    assert "qa_mc_accuracy_chat" in m and all(r["mc_sft"] == r["mc_pretrain"] for r in rows)  # same model, prompt

@@ -95,6 +95,16 @@ def test_onpolicy_pairs_pair_a_right_with_a_wrong_answer():
     assert stats["onpolicy_sample_accuracy"] == pytest.approx(4 / 6)
 
 
+def test_onpolicy_pairs_use_each_distinct_answer_once():
+    rows = [{"prompt": [{"role": "user", "content": "Where?"}], "answer": "Oakford"}]
+    replies = [[("In Oakford.", True), ("Oakford!", True), ("In Oakford.", True), ("In Elm.", True),
+                ("In Elm.", True), ("In Ash.", True), ("In Fir.", True)]]
+    pairs, _ = onpolicy_pairs(rows, replies, per_prompt=3)
+    assert [(p["chosen"][0]["content"], p["rejected"][0]["content"]) for p in pairs] == [
+        ("In Oakford.", "In Elm."), ("Oakford!", "In Ash.")]  # two distinct right answers: two pairs
+    assert len(onpolicy_pairs(rows, replies, per_prompt=1)[0]) == 1
+
+
 def test_resume_point_skips_a_checkpoint_cut_off_mid_save(tmp_path):
     from zerollm.finetune import resume_point
 

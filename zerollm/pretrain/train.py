@@ -239,7 +239,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
 
     summary = {"params": n_params, "flops_per_token": fpt, "steps": step, "resumed_from_step": resumed_from,
                "grad_accum": cfg.grad_accum, "world_size": dist.world, "device": str(device),
-               "compiled": use_compile}
+               "compiled": use_compile, "train_flops": float(fpt) * cfg.batch_tokens * step}
     trained = [h for h in history if "train_loss" in h]
     val = [h for h in history if "val_loss" in h]
     if trained:

@@ -17,6 +17,8 @@ class OnPolicyPairs(StrictModel):
     enabled: bool = Field(True, description="Add on-policy pairs (needs RL prompts with an `answer`).")
     prompts: int = Field(300, ge=0, description="RL prompts sampled at most.")
     samples: int = Field(4, ge=2, description="Answers sampled per prompt.")
+    pairs_per_prompt: int = Field(1, ge=1, description="Pairs kept per prompt at most, each sampled answer in one "
+                                                       "pair (distinct right answers against distinct wrong ones).")
     temperature: float = Field(1.0, gt=0, description="Sampling temperature.")
     max_new_tokens: int = Field(40, ge=1, description="Tokens per sampled answer.")
 

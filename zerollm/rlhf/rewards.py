@@ -80,20 +80,24 @@ def sample_answers(model, tok, prompts: list[list[dict]], samples: int, temperat
     return out
 
 
-def onpolicy_pairs(rows: list[dict], replies: list[list[tuple[str, bool]]]) -> tuple[list[dict], dict[str, float]]:
-    """Pair a right sampled answer with a wrong one of the same prompt (prompts all right or all
-    wrong teach nothing by comparison and are skipped). A chosen answer must have ended its turn:
-    the chat template closes it with <|im_end|>, which would teach stopping mid-sentence."""
+def onpolicy_pairs(rows: list[dict], replies: list[list[tuple[str, bool]]],
+                   per_prompt: int = 1) -> tuple[list[dict], dict[str, float]]:
+    """Pair right sampled answers with wrong ones of the same prompt, up to `per_prompt` pairs, each
+    answer used once (prompts all right or all wrong teach nothing by comparison and are skipped).
+    A chosen answer must have ended its turn: the chat template closes it with <|im_end|>, which
+    would teach stopping mid-sentence. Several distinct wrong answers per prompt show the policy
+    more of the ways it goes wrong (another person's fact, another attribute) for the same cost of
+    sampling."""
     pairs, n_right, n_all = [], 0, 0
     for row, answers in zip(rows, replies):
         right = [(a, end) for a, end in answers if a and contains_answer(a, row["answer"])]
-        ok = [a for a, end in right if end]
-        bad = [a for a, _ in answers if not (a and contains_answer(a, row["answer"]))]
+        ok = list(dict.fromkeys(a for a, end in right if end))
+        bad = list(dict.fromkeys(a for a, _ in answers if not (a and contains_answer(a, row["answer"]))))
         n_right += len(right)
         n_all += len(answers)
-        if ok and bad:
-            pairs.append({"prompt": row["prompt"], "chosen": [{"role": "assistant", "content": ok[0]}],
-                          "rejected": [{"role": "assistant", "content": bad[0]}]})
+        for chosen, rejected in list(zip(ok, bad))[:per_prompt]:
+            pairs.append({"prompt": row["prompt"], "chosen": [{"role": "assistant", "content": chosen}],
+                          "rejected": [{"role": "assistant", "content": rejected}]})
     stats = {"onpolicy_prompts": float(len(rows)), "onpolicy_pairs": float(len(pairs)),
              "onpolicy_sample_accuracy": n_right / n_all if n_all else 0.0}
     return pairs, stats

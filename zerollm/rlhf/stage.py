@@ -126,7 +126,7 @@ def _onpolicy(cfg: RlhfConfig, collect: Path, model, tok, work: Path, ctx: Stage
     replies = sample_answers(model, tok, [r["prompt"] for r in rows], cfg.onpolicy.samples,
                              cfg.onpolicy.temperature, cfg.onpolicy.max_new_tokens, finetune.stop_token_ids(tok),
                              seed=cfg.seed)
-    pairs, stats = onpolicy_pairs(rows, replies)
+    pairs, stats = onpolicy_pairs(rows, replies, cfg.onpolicy.pairs_per_prompt)
     ctx.log.info("rlhf: %d on-policy pairs from %d prompts (sample accuracy %.2f)", len(pairs), len(rows),
                  stats["onpolicy_sample_accuracy"])
     write_jsonl(cached, pairs)
