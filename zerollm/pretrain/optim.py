@@ -13,9 +13,8 @@ fp32 (`Fp32Muon`); everything else is the library's.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import contextlib
+from typing import Callable
 
 import torch
 
