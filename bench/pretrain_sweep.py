@@ -57,15 +57,12 @@ def main() -> int:
         summary = train(cfg, Path(args.data), work)
         seconds = time.time() - t0
         model_dir = work / "model"
-        model_dir.mkdir()
-        for f in checkpoint.latest(work).iterdir():
-            if f.name not in (checkpoint.STATE, "trainer_state.json"):
-                shutil.copy2(f, model_dir / f.name)
+        checkpoint.export_model(checkpoint.latest(work), model_dir)
         probe = probe_checkpoint(model_dir, Path(args.collect), cfg.probe, "pretrain", work, log,
                                  cuda=summary.get("device", "").startswith("cuda"))
         rows = [json.loads(x) for x in (work / "metrics.jsonl").read_text().splitlines() if x.strip()]
         val = [r["val_loss"] for r in rows if "val_loss" in r]
-        row = {"variant": spec, "flops": summary["flops_per_token"] * cfg.max_steps * cfg.batch_tokens,
+        row = {"variant": spec, "flops": summary["train_flops"],
                "seconds": round(seconds, 1), "val_loss": val[-1] if val else None,
                "qa_exact_match": probe.get("qa_exact_match"), "qa_mc_accuracy": probe.get("qa_mc_accuracy"),
                "params": summary["params"]}

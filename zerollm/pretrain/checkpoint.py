@@ -68,6 +68,14 @@ def latest(work_dir: Path) -> Path | None:
     return done[-1] if done else None
 
 
+def export_model(ckpt: Path, dest: Path) -> None:
+    """The HF checkpoint (weights, config, tokenizer) of `ckpt` into `dest`; the optimizer state stays behind."""
+    dest.mkdir(parents=True)
+    for f in ckpt.iterdir():
+        if f.name not in (STATE, "trainer_state.json"):
+            shutil.copy2(f, dest / f.name)
+
+
 def load_state(ckpt: Path) -> dict:
     return torch.load(ckpt / STATE, map_location="cpu", weights_only=True)
 

@@ -91,11 +91,7 @@ def run(cfg: PretrainConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageC
     final = checkpoint.latest(work)
     if final is None or json.loads((final / "trainer_state.json").read_text())["step"] != cfg.max_steps:
         raise RuntimeError(f"pretrain ended without a final checkpoint in {work}")
-    model_dir = out_dir / "model"
-    model_dir.mkdir(parents=True)
-    for f in final.iterdir():  # the HF checkpoint; optimizer state stays behind (not part of the output)
-        if f.name not in (checkpoint.STATE, "trainer_state.json"):
-            shutil.copy2(f, model_dir / f.name)
+    checkpoint.export_model(final, out_dir / "model")
     return _finish(cfg, inputs, out_dir, work, summary, ctx, lineage)
 
 
