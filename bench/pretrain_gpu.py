@@ -62,7 +62,7 @@ def gpu_cfg(args, devices: int = 1, micro_batch: int | None = None):
                           warmup_steps=10, lr=args.lr, log_every=args.log_every, eval_every=10**9,
                           checkpoint_every=10**9, samples=0, devices=devices, tie_embeddings=args.tied,
                           compile="on" if args.compile else "off", profile_steps=args.profile,
-                          attention=args.attention)
+                          attention=args.attention, kernels=args.kernels)
 
 
 def run_single(args, data: Path, work: Path, devices: int = 1, micro_batch: int | None = None) -> dict:
@@ -82,7 +82,7 @@ def run_single(args, data: Path, work: Path, devices: int = 1, micro_batch: int 
     hist = [json.loads(x) for x in (work / "metrics.jsonl").read_text().splitlines() if x.strip()]
     summary["curve"] = [(h["step"], round(h["train_loss"], 4)) for h in hist if "train_loss" in h]
     summary["config"] = {k: getattr(cfg, k) for k in ("preset", "seq_len", "micro_batch", "batch_tokens",
-                                                     "max_steps", "devices", "tie_embeddings", "attention")}
+                                                     "max_steps", "devices", "tie_embeddings", "attention", "kernels")}
     return summary
 
 
@@ -110,6 +110,7 @@ def main() -> None:
     ap.add_argument("--tied", action="store_true")
     ap.add_argument("--no-compile", dest="compile", action="store_false")
     ap.add_argument("--attention", default="auto")
+    ap.add_argument("--kernels", default="auto", choices=["auto", "liger", "torch"])
     ap.add_argument("--profile", type=int, default=0, help="profile N steps; profile.txt lands in --out")
     ap.add_argument("--out", default=os.environ.get("OUT", "/tmp/zerollm-bench"))
     args = ap.parse_args()

@@ -312,17 +312,15 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print {\"stages\": [...]} as JSON."),
 ):
     """Per stage of the latest run: key, cache hit, seconds, metrics, output dir, MLflow run."""
-    from zerollm.records import latest_run, stage_path
+    from zerollm.records import status as run_status
 
-    rec = latest_run(workdir)
+    rec = run_status(workdir)
     if rec is None:
         err.print(f"no runs in {workdir} yet: zerollm run --workdir {workdir}")
         raise typer.Exit(1)
-    keys = ("stage", "key", "cache_hit", "seconds", "metrics", "dir", "mlflow_run_id", "built_by_run", "built_seconds")
-    stages = [{**{k: s.get(k) for k in keys}, "dir": str(stage_path(workdir.resolve(), s["dir"]))}
-              for s in rec["stages"]]
+    stages = rec["stages"]
     if as_json:
-        print(json.dumps({"run_id": rec["run_id"], "status": rec["status"], "stages": stages}, indent=2))
+        print(json.dumps(rec, indent=2))
         return
     table = Table(title=f"run {rec['run_id']} — {rec['status']}")
     for col in ("stage", "key", "cache", "seconds", "metrics", "MLflow run"):

@@ -1,4 +1,4 @@
-"""`python -m zerollm run|plan ...`: the pipeline without Prefect (bare GPU boxes, cron, debugging).
+"""`python -m zerollm run|plan|status ...`: the pipeline without Prefect (bare GPU boxes, cron, debugging).
 
 Same runner, keys and outputs as `zerollm run`; only the executor differs (stages run inline).
 """
@@ -19,6 +19,8 @@ from zerollm.runner import plan, run_pipeline
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m zerollm")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    st = sub.add_parser("status", help="the latest run's stages as JSON (as `zerollm status --json`)")
+    st.add_argument("--workdir", default="work")
     for name, what in (("run", "run the pipeline (no Prefect)"), ("plan", "what run would do, and why; runs nothing")):
         p = sub.add_parser(name, help=what)
         p.add_argument("--config")
@@ -29,6 +31,15 @@ def main(argv: list[str] | None = None) -> int:
         if name == "plan":
             p.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.cmd == "status":
+        from zerollm.records import status
+
+        rec = status(args.workdir)
+        if rec is None:
+            print(f"no runs in {args.workdir} yet", file=sys.stderr)
+            return 1
+        print(json.dumps(rec, indent=2, ensure_ascii=False))
+        return 0
     if args.cmd == "run" and argv is None:  # a real process, not a call from Python
         from zerollm import lifeline
 

@@ -55,6 +55,10 @@ def use_cuda(s: TrainSettings) -> bool:
     return s.device != "cpu" and torch.cuda.is_available()
 
 
+def device_of(s: TrainSettings) -> str:
+    return "cuda" if use_cuda(s) else "cpu"
+
+
 def trainer_args(s: TrainSettings, output_dir: Path, **extra) -> dict:
     """Keyword arguments for any TRL *Config: the same meaning of every shared field in every stage."""
     import torch
@@ -70,7 +74,8 @@ def trainer_args(s: TrainSettings, output_dir: Path, **extra) -> dict:
         use_cpu=not cuda, gradient_checkpointing=False,  # TRL turns it on; small models don't need it
         save_strategy="steps", save_steps=s.checkpoint_every, save_total_limit=s.keep_checkpoints,
         logging_steps=s.log_every, logging_first_step=True, report_to="none", seed=s.seed, data_seed=s.seed,
-        disable_tqdm=True, dataloader_num_workers=0, push_to_hub=False, **extra,
+        disable_tqdm=True, dataloader_num_workers=0, push_to_hub=False,
+        include_num_input_tokens_seen="non_padding", **extra,  # for tokens/s and MFU (throughput_callback)
     )
 
 
@@ -122,6 +127,50 @@ def fit(trainer, work: Path, ctx, stream, log_file: Path | None = None) -> dict[
     return {"train_loss": float(sum(losses) / len(losses)) if losses else float(out.training_loss),
             "steps": float(trainer.state.global_step), "resumed_from_step": float(step),
             "train_seconds": float(out.metrics.get("train_runtime", 0.0))}
+
+
+def throughput_callback(model, seq_len: int, device):
+    """A TrainerCallback that adds `tokens_per_s` (non-padding tokens trained on, per second of the
+    interval) and, on a GPU with a known peak, `mfu` (zerollm.mfu) to every log row; `summary()` gives
+    the median of the intervals after the first (warm-up). T in the attention term is the stage's
+    `max_length`, an upper bound. Put it before `metrics_callback` so the numbers are streamed too."""
+    import time
+
+    from transformers import TrainerCallback
+
+    from zerollm import mfu
+
+    fpt, peak = mfu.model_flops_per_token(model, seq_len), mfu.peak_flops(device)
+
+    class Throughput(TrainerCallback):
+        def __init__(self):
+            self.rates: list[float] = []
+            self.t = self.n = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.t, self.n = time.perf_counter(), state.num_input_tokens_seen
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            now, n = time.perf_counter(), state.num_input_tokens_seen
+            if logs is not None and self.t is not None and n > self.n and now > self.t:
+                rate = (n - self.n) / (now - self.t)
+                self.rates.append(rate)
+                logs["tokens_per_s"] = rate
+                if peak:
+                    logs["mfu"] = mfu.mfu(fpt, rate, peak)
+            self.t, self.n = now, n
+
+        def summary(self) -> dict[str, float]:
+            rates = sorted(self.rates[1:] or self.rates)
+            if not rates:
+                return {}
+            rate = rates[len(rates) // 2]
+            out = {"tokens_per_s": rate, "flops_per_token": float(fpt)}
+            if peak:
+                out["mfu"] = mfu.mfu(fpt, rate, peak)
+            return out
+
+    return Throughput()
 
 
 def metrics_callback(ctx, prefix: str = ""):

@@ -90,6 +90,20 @@ def latest_run(workdir: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+STATUS_KEYS = ("stage", "key", "cache_hit", "seconds", "metrics", "dir", "mlflow_run_id", "built_by_run",
+               "built_seconds")
+
+
+def status(workdir: Path) -> dict | None:
+    """The latest run, per stage: what `zerollm status --json` and `python -m zerollm status` print."""
+    rec = latest_run(workdir)
+    if rec is None:
+        return None
+    stages = [{**{k: s.get(k) for k in STATUS_KEYS}, "dir": str(stage_path(Path(workdir).resolve(), s["dir"]))}
+              for s in rec["stages"]]
+    return {"run_id": rec["run_id"], "status": rec["status"], "stages": stages}
+
+
 def run_records(workdir: Path) -> list[dict]:
     """Every readable run record of a workdir, oldest first (one reader: `zerollm.compare.list_runs`)."""
     from zerollm.compare import list_runs

@@ -37,3 +37,14 @@ def test_gpu_recipe_takes_chat_data_from_the_hub():
     assert cfg.collect.sft[0].dataset == "HuggingFaceH4/ultrachat_200k"
     assert cfg.collect.preference[0].dataset == "HuggingFaceH4/ultrafeedback_binarized"
     assert cfg.sft.max_length <= cfg.pretrain.seq_len
+
+
+def test_gpu_chain_recipe_needs_nothing_from_a_hub():
+    """configs/gpu.yaml is what bench/gpu_chain.sh runs on a bare, offline GPU box."""
+    cfg = load_config(PipelineConfig, REPO / "configs" / "gpu.yaml")
+    assert [s.type for s in cfg.collect.sources] == ["synthetic"]
+    assert all(getattr(cfg.collect, k) is None for k in ("sft", "preference", "eval", "prompts"))  # the world's
+    assert cfg.filter.word_tokenizer == "regex"  # no spaCy on the box
+    assert cfg.tracking.enabled is False  # no MLflow on the box
+    assert cfg.pretrain.kernels == "auto" and cfg.pretrain.dtype == "bf16"
+    assert cfg.pretrain.batch_tokens * cfg.pretrain.max_steps > 20 * 4096 * 360  # far beyond the tiny recipe

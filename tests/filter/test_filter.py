@@ -122,3 +122,15 @@ def test_synthetic_world_clean_docs_survive_and_dirt_goes(tmp_path, language):
     junk = [i for i, k in kinds.items() if k in ("gibberish", "spam", "boilerplate", "short")]
     assert len(set(clean) & kept) / len(clean) >= 0.95
     assert len(set(junk) & kept) / len(junk) <= 0.1
+
+
+def test_regex_word_tokenizer_needs_no_spacy_and_still_drops_junk(tmp_path, monkeypatch):
+    """`filter.word_tokenizer: regex` is for machines without spaCy (the GPU box): spaCy must not be
+    imported, and the quality rules still keep prose and drop junk."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "spacy", None)  # any `import spacy` now fails
+    cfg = FilterConfig(word_tokenizer="regex", workers=1)
+    res, kept, _ = _run(tmp_path, cfg, EN + ZH + [GIBBERISH, SPAM])
+    assert {"d0", "d1"} <= set(kept) and "d5" not in kept and "d6" not in kept
+    assert res.metrics["dropped"] >= 2

@@ -49,6 +49,8 @@ def test_sft_stage_writes_a_chat_model_with_probe(chat_base, tmp_path):
                                                   log_metrics=lambda m, step=None: seen.append((step, m))))
     m = res.metrics
     assert m["steps"] == 4 and m["resumed_from_step"] == 0 and m["rows"] > 0
+    assert m["tokens_per_s"] > 0 and m["flops_per_token"] > 0 and "mfu" not in m  # no MFU without a GPU peak
+    assert any("tokens_per_s" in row for _, row in seen)  # streamed per logged step too
     for k in ("qa_mc_accuracy", "qa_mc_chance", "qa_exact_match", "qa_exact_match_seen"):
         assert k in m
     assert [s for s, _ in seen if "loss" in _] == [1, 2, 3, 4]  # one point per step, streamed by step

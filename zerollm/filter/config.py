@@ -103,6 +103,10 @@ class FilterConfig(StrictModel):
                            "off (no filtering). Settings given here override the preset's.")
     enabled: bool = Field(True, description="false: every document passes through unchanged.")
     default_language: str = Field("en", description="Language assumed when language ID is off.")
+    word_tokenizer: Literal["spacy", "regex"] = Field(
+        "spacy", description="How the quality steps split words and sentences: spacy (datatrove's choice per "
+                             "language; jieba for Chinese) or regex (Unicode words, one per CJK character, no spaCy: "
+                             "for machines that lack it, such as a bare GPU box).")
     langid: LangIdStep = Field(default_factory=LangIdStep)
     gopher_repetition: GopherRepetitionStep = Field(default_factory=GopherRepetitionStep)
     gopher_quality: GopherQualityStep = Field(default_factory=GopherQualityStep)

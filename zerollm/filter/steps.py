@@ -69,9 +69,14 @@ def _classes():
 STEP_NAMES = ("gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality")
 
 
-def word_tokenizer(lang: str):
+def word_tokenizer(lang: str, kind: str = "spacy"):
     """datatrove's table maps plain "zh" to a whitespace tokenizer (a Chinese doc becomes a handful of
-    "words"); hand its filters spaCy's Chinese pipeline with jieba segmentation instead."""
+    "words"); hand its filters spaCy's Chinese pipeline with jieba segmentation instead. `regex`: the
+    spaCy-free tokenizer that dedup uses, for every language."""
+    if kind == "regex":
+        from zerollm.dedup.text import MixedScriptTokenizer
+
+        return MixedScriptTokenizer()
     if lang == "zh":
         from datatrove.utils.word_tokenizers import SpaCyTokenizer
 
@@ -93,7 +98,7 @@ def build_steps(cfg: FilterConfig, exclusion_writer_for) -> list[BaseFilter]:
         for lang in step.languages:
             kwargs = {**step.params, **step.per_language.get(lang, {})}
             try:
-                instances[lang] = classes[name](language=word_tokenizer(lang), **kwargs)
+                instances[lang] = classes[name](language=word_tokenizer(lang, cfg.word_tokenizer), **kwargs)
             except TypeError as exc:
                 raise ValueError(f"filter.{name}.params: {exc}") from None
         steps.append(PerLanguage(name, instances, cfg.default_language, exclusion_writer_for(name)))

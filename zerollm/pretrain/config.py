@@ -65,6 +65,9 @@ class PretrainConfig(StrictModel):
     strategy: Literal["ddp"] = Field("ddp", description="Multi-device strategy (DDP; FSDP is not wired in yet).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when available.")
     compile: Literal["auto", "on", "off"] = Field("auto", description="torch.compile (auto: on for CUDA).")
+    kernels: Literal["auto", "liger", "torch"] = Field(
+        "auto", description="Fused RMSNorm, RoPE, SwiGLU and linear cross-entropy from Liger Kernel (Triton, CUDA "
+                            "only) or plain PyTorch (auto: Liger on CUDA when liger-kernel is installed).")
     attention: Literal["auto", "flash", "cudnn", "efficient", "math"] = Field(
         "auto", description="SDPA backend (auto: PyTorch's choice; cuDNN on Hopper).")
     dtype: Literal["auto", "bf16", "fp32"] = Field("auto", description="Autocast dtype (auto: bf16 on CUDA, fp32 on CPU).")

@@ -34,8 +34,3 @@ def llama_config(cfg: PretrainConfig, vocab_size: int, bos_id: int, eos_id: int,
         attention_bias=False, mlp_bias=False, hidden_act="silu", use_cache=True,
     )
 
-
-def flops_per_token(n_params: int, cfg: PretrainConfig) -> int:
-    """6·N + 12·L·H·Q·T (PaLM's count, as nanoGPT): matmuls forward+backward plus attention."""
-    s = shape_of(cfg)
-    return 6 * n_params + 12 * s.n_layer * s.n_head * (s.d_model // s.n_head) * cfg.seq_len

@@ -42,11 +42,18 @@ def check(cfg: PretrainConfig, pipeline, ctx: StageContext) -> list[str]:
             if old.get(k) != new:
                 return [f"pretrain.{k}: {old.get(k)!r} → {new!r} under pretrain.init: {cfg.init}; a continued model "
                         f"keeps its parent's shape; allowed: {old.get(k)!r} (or pretrain.init: scratch)"]
-    if cfg.device != "cuda" and cfg.devices == 1:
+    if cfg.device != "cuda" and cfg.devices == 1 and cfg.kernels != "liger":
         return []
     import torch
 
     have = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if cfg.kernels == "liger":
+        from zerollm.pretrain.kernels import choose
+
+        try:
+            choose("liger", torch.device("cuda" if have and cfg.device != "cpu" else "cpu"))
+        except ValueError as exc:
+            return [str(exc)]
     if cfg.device == "cuda" and have == 0:
         return ["pretrain.device: cuda, but no CUDA device is visible; allowed: auto, cpu"]
     if cfg.devices > 1 and have and cfg.devices > have:

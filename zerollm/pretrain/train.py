@@ -21,14 +21,14 @@ import torch
 import torch.nn.functional as F
 
 from zerollm.machine import use_bf16
-from zerollm.pretrain import checkpoint, optim
+from zerollm.pretrain import checkpoint, kernels, optim
 from zerollm.pretrain.attention import register as register_causal_attention
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.pretrain.data import ReplayMix, TokenWindows, read_continuation, read_index
-from zerollm.pretrain.presets import flops_per_token, llama_config
+from zerollm.mfu import model_flops_per_token, mfu, peak_flops
+from zerollm.pretrain.presets import llama_config
 
 log = logging.getLogger("zerollm.pretrain")
-PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense bf16, for MFU
 Metrics = Callable[[dict, int], None]
 
 
@@ -68,16 +68,6 @@ def lr_factor(step: int, cfg: PretrainConfig) -> float:
         return lo + (1 - lo) * max(0.0, (cfg.max_steps - step) / max(cfg.max_steps - decay_start, 1))
     progress = (step - cfg.warmup_steps) / max(cfg.max_steps - cfg.warmup_steps, 1)
     return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-
-def _peak_flops(device: torch.device) -> float | None:
-    if device.type != "cuda":
-        return None
-    name = torch.cuda.get_device_name(device)
-    for key, tflops in PEAK_BF16_TFLOPS.items():
-        if key in name:
-            return tflops * 1e12
-    return None
 
 
 def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metrics | None = None,
@@ -123,8 +113,10 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     model_config = llama_config(cfg, vocab, index["bos_id"], index["eos_id"], index["pad_id"])
     model_config._attn_implementation = register_causal_attention()
     model = LlamaForCausalLM(model_config).to(device)
+    fused = kernels.choose(cfg.kernels, device)
+    kernels.apply(model, fused)
     n_params = sum(p.numel() for p in model.parameters())
-    fpt = flops_per_token(n_params, cfg)
+    fpt = model_flops_per_token(model, cfg.seq_len)
     optimizer, scheduler = optim.build(model, cfg, lambda s: lr_factor(s, cfg), fused=device.type == "cuda")
 
     step, resumed_from = 0, 0
@@ -145,7 +137,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
 
     fwd_model = _wrap_distributed(model, cfg, device, dist) if dist.world > 1 else model
     autocast = (lambda: torch.autocast(device.type, dtype=amp_dtype)) if amp_dtype else nullcontext
-    peak = _peak_flops(device)
+    peak = peak_flops(device)
     peak = peak * dist.world if peak else None  # MFU of the whole job: every GPU's peak
     windows_per_micro = cfg.micro_batch
     windows_per_step = cfg.batch_tokens // cfg.seq_len
@@ -155,12 +147,10 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     # bf16 log-softmax in fp32, so there the loss is taken on the bf16 logits directly.
     upcast = not (device.type == "cpu" and amp_dtype == torch.bfloat16 and not use_compile)
 
+    causal_lm_loss = kernels.causal_lm_loss(fused, upcast)
+
     def loss_fn(batch: torch.Tensor) -> torch.Tensor:
-        x, y = batch[:, :-1], batch[:, 1:]
-        with autocast(), _sdpa(cfg.attention):
-            logits = fwd_model(input_ids=x).logits
-        logits = logits.float() if upcast else logits
-        return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1)).float()
+        return causal_lm_loss(model, fwd_model, batch[:, :-1], batch[:, 1:], autocast, lambda: _sdpa(cfg.attention))
 
     # compile the loss with the model, so the fp32 upcast and the cross-entropy over the vocabulary
     # fuse instead of running as separate memory-bound kernels
@@ -217,7 +207,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
             m = {"train_loss": loss_sum.item(), "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
                  "tokens_per_s": tps, "tokens_seen": step * cfg.batch_tokens}
             if peak:
-                m["mfu"] = fpt * tps / peak
+                m["mfu"] = mfu(fpt, tps, peak)
             record(m, step)
             t_last, tokens_since = time.time(), 0
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
@@ -239,7 +229,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
 
     summary = {"params": n_params, "flops_per_token": fpt, "steps": step, "resumed_from_step": resumed_from,
                "grad_accum": cfg.grad_accum, "world_size": dist.world, "device": str(device),
-               "compiled": use_compile, "train_flops": float(fpt) * cfg.batch_tokens * step}
+               "compiled": use_compile, "kernels": fused, "train_flops": float(fpt) * cfg.batch_tokens * step}
     trained = [h for h in history if "train_loss" in h]
     val = [h for h in history if "val_loss" in h]
     if trained:
@@ -252,7 +242,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     if tps:
         summary["tokens_per_s"] = sorted(tps)[len(tps) // 2]
         if peak:
-            summary["mfu"] = fpt * summary["tokens_per_s"] / peak
+            summary["mfu"] = mfu(fpt, summary["tokens_per_s"], peak)
     return summary
 
 

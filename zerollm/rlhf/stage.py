@@ -103,9 +103,11 @@ def _dpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: P
         max_length=cfg.max_length,
         **({"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, cfg.sft_weight]} if cfg.sft_weight else {})))
     stream = finetune.metrics_callback(ctx)
+    speed = finetune.throughput_callback(model, cfg.max_length, finetune.device_of(cfg))
     trainer = DPOTrainer(model=model, ref_model=copy.deepcopy(model), args=args, train_dataset=Dataset.from_list(pairs),
-                         processing_class=tok, callbacks=[stream])
+                         processing_class=tok, callbacks=[speed, stream])
     metrics.update(finetune.fit(trainer, work / "policy", ctx, stream, out_dir / "train_log.jsonl"))
+    metrics.update(speed.summary())
     metrics.update(_last(stream, {"reward_accuracy": "rewards/accuracies", "reward_margin": "rewards/margins",
                                   "reward_chosen": "rewards/chosen", "reward_rejected": "rewards/rejected"}))
     return trainer.model, tok, metrics
@@ -159,10 +161,11 @@ def _grpo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_dir: 
     args = _rl_config(GRPOConfig, cfg, work / "policy")
     args.reward_weights = [1.0, cfg.format_weight]
     stream = finetune.metrics_callback(ctx)
+    speed = finetune.throughput_callback(model, cfg.max_length, finetune.device_of(cfg))
     trainer = GRPOTrainer(model=model, reward_funcs=[verifier_reward, make_format_reward(finetune.stop_token_ids(tok))],
-                          args=args, train_dataset=data, processing_class=tok, callbacks=[stream])
+                          args=args, train_dataset=data, processing_class=tok, callbacks=[speed, stream])
     fitted = finetune.fit(trainer, work / "policy", ctx, stream, out_dir / "train_log.jsonl")
-    metrics = {"rl_prompts": float(len(rows)), **fitted}
+    metrics = {"rl_prompts": float(len(rows)), **fitted, **speed.summary()}
     metrics.update(_last(stream, {**_RL_METRICS, "verifier_reward": "rewards/verifier_reward/mean",
                                   "format_reward": "rewards/format_reward/mean"}))
     return trainer.model, tok, metrics
@@ -180,11 +183,12 @@ def _rm_rloo(cfg: RlhfConfig, collect: Path, sft_model: Path, work: Path, out_di
     rows = _rl_prompts(cfg, collect, need_answer=False)
     args = _rl_config(RLOOConfig, cfg, work / "policy")
     stream = finetune.metrics_callback(ctx)
+    speed = finetune.throughput_callback(model, cfg.max_length, finetune.device_of(cfg))
     trainer = RLOOTrainer(model=model, reward_funcs=[reward_model], reward_processing_classes=[rm_tok], args=args,
                           train_dataset=Dataset.from_list([{"prompt": r["prompt"]} for r in rows]),
-                          processing_class=tok, callbacks=[stream])
+                          processing_class=tok, callbacks=[speed, stream])
     fitted = finetune.fit(trainer, work / "policy", ctx, stream, out_dir / "train_log.jsonl")
-    metrics.update({"rl_prompts": float(len(rows)), **fitted})
+    metrics.update({"rl_prompts": float(len(rows)), **fitted, **speed.summary()})
     metrics.update(_last(stream, _RL_METRICS))
     return trainer.model, tok, metrics
 

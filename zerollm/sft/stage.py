@@ -56,8 +56,9 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
         peft_config = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
                                  target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM")
     stream = finetune.metrics_callback(ctx)
+    speed = finetune.throughput_callback(model, cfg.max_length, finetune.device_of(cfg))
     trainer = SFTTrainer(model=model, args=args, train_dataset=train, processing_class=tok,
-                         callbacks=[stream], peft_config=peft_config)
+                         callbacks=[speed, stream], peft_config=peft_config)
     fit = finetune.fit(trainer, work, ctx, stream, out_dir / "train_log.jsonl")
 
     trained = trainer.model
@@ -66,7 +67,7 @@ def run(cfg: SftConfig, inputs: dict[str, Path], out_dir: Path, ctx: StageContex
     model_dir = finetune.save_model(trained, tok, base, out_dir / "model")
     del trainer, trained, model
 
-    metrics = {**fit, "rows": float(len(rows))}
+    metrics = {**fit, **speed.summary(), "rows": float(len(rows))}
     for k in ("mean_token_accuracy", "entropy"):
         if k in stream.last:
             metrics[f"final_{k}"] = stream.last[k]
