@@ -48,3 +48,13 @@ def test_gpu_chain_recipe_needs_nothing_from_a_hub():
     assert cfg.tracking.enabled is False  # no MLflow on the box
     assert cfg.pretrain.kernels == "auto" and cfg.pretrain.dtype == "bf16"
     assert cfg.pretrain.batch_tokens * cfg.pretrain.max_steps > 20 * 4096 * 360  # far beyond the tiny recipe
+
+
+def test_gpu_chain_recipe_plans_all_nine_stages_here(tmp_path):
+    """The plan (keys, checks) of the GPU chain is computed on a CPU too: only running it needs the GPU."""
+    from zerollm.registry import STAGES
+    from zerollm.runner import plan
+
+    cfg = load_config(PipelineConfig, REPO / "configs" / "gpu.yaml")
+    plans = plan(cfg, tmp_path, None, ())
+    assert [p.stage for p in plans] == list(STAGES.names) and {p.action for p in plans} == {"run"}
