@@ -56,6 +56,38 @@ def save(work_dir: Path, step: int, model, optimizer, scheduler, extra: dict, to
     return final
 
 
+def save_sharded(work_dir: Path, step: int, model, optimizer, scheduler, extra: dict, tokenizer_dir: Path | None,
+                 keep: int, main: bool) -> Path:
+    """`save` for an FSDP model, called on every rank: the shards of model and optimizer (`dcp/`, written
+    by every rank) and, from rank 0, the whole model as a plain HF checkpoint beside them."""
+    import torch.distributed as dist
+
+    from zerollm.pretrain import sharding
+
+    final = work_dir / f"{PREFIX}{step:08d}"
+    tmp = work_dir / f".{final.name}.tmp"
+    if main:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    dist.barrier()
+    sharding.save_sharded(model, optimizer, tmp)
+    full = sharding.full_model_state(model)
+    if main:
+        model.save_pretrained(tmp, state_dict=full, safe_serialization=True)
+        if tokenizer_dir is not None:
+            copy_tokenizer(tokenizer_dir, tmp)
+        torch.save({"scheduler": scheduler.state_dict(), "step": step, "rng": rng_state(), **extra}, tmp / STATE)
+        (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **extra}, indent=2))
+        with open(tmp / STATE, "rb") as f:
+            os.fsync(f.fileno())
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        for old in sorted(work_dir.glob(f"{PREFIX}*"))[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    dist.barrier()
+    return final
+
+
 def copy_tokenizer(tokenizer_dir: Path, dest: Path) -> None:
     for f in Path(tokenizer_dir).iterdir():
         if f.is_file():
@@ -72,7 +104,7 @@ def export_model(ckpt: Path, dest: Path) -> None:
     """The HF checkpoint (weights, config, tokenizer) of `ckpt` into `dest`; the optimizer state stays behind."""
     dest.mkdir(parents=True)
     for f in ckpt.iterdir():
-        if f.name not in (STATE, "trainer_state.json"):
+        if f.is_file() and f.name not in (STATE, "trainer_state.json"):  # not the FSDP shards (dcp/)
             shutil.copy2(f, dest / f.name)
 
 

@@ -62,7 +62,13 @@ class PretrainConfig(StrictModel):
     checkpoint_every: int = Field(80, ge=1, description="Save a resumable checkpoint every N steps.")
     keep_checkpoints: int = Field(2, ge=1, description="Resumable checkpoints kept (older ones deleted).")
     devices: int = Field(1, ge=1, le=1024, description=">1 launches torchrun with that many processes (GPUs).")
-    strategy: Literal["ddp"] = Field("ddp", description="Multi-device strategy (DDP; FSDP is not wired in yet).")
+    strategy: Literal["ddp", "fsdp"] = Field(
+        "ddp", description="Multi-device strategy: ddp (a whole model per device; fastest where it fits) or fsdp "
+                           "(PyTorch's fully_shard: parameters, gradients and optimizer state split across the "
+                           "devices, for models whose training state does not fit one).")
+    activation_checkpointing: bool = Field(
+        False, description="strategy: fsdp: recompute each decoder layer in the backward pass (less memory, "
+                           "about a third more compute).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when available.")
     compile: Literal["auto", "on", "off"] = Field("auto", description="torch.compile (auto: on for CUDA).")
     kernels: Literal["auto", "liger", "torch"] = Field(
@@ -108,6 +114,9 @@ class PretrainConfig(StrictModel):
             raise ValueError("pretrain.preset=custom needs pretrain.shape")
         if self.preset != "custom" and self.shape is not None:
             raise ValueError("pretrain.shape is only read with pretrain.preset=custom")
+        if self.strategy == "fsdp" and self.devices > 1 and self.optimizer == "muon":
+            raise ValueError("pretrain.strategy=fsdp: optimizer muon orthogonalises whole matrices, which fsdp "
+                             "splits across devices; allowed with fsdp: optimizer adamw")
         per_step = self.micro_batch * self.seq_len * self.devices
         if self.batch_tokens % per_step:
             raise ValueError(f"pretrain.batch_tokens={self.batch_tokens} must be a multiple of micro_batch x "

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from zerollm.machine import use_bf16
-from zerollm.pretrain import checkpoint, kernels, optim
+from zerollm.pretrain import checkpoint, kernels, optim, sharding
 from zerollm.pretrain.attention import register as register_causal_attention
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.pretrain.data import ReplayMix, TokenWindows, read_continuation, read_index
@@ -117,25 +117,31 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     kernels.apply(model, fused)
     n_params = sum(p.numel() for p in model.parameters())
     fpt = model_flops_per_token(model, cfg.seq_len)
+    sharded = dist.world > 1 and cfg.strategy == "fsdp"
+    ckpt = checkpoint.latest(work_dir)
+    if ckpt is None and cont is not None:  # the parent's weights, whole, before any sharding
+        checkpoint.load_weights(model, Path(cont["init_from"]))
+        if dist.main:
+            log.info("continuing from %s", cont["init_from"])
+    if sharded:  # before the optimizer: it must hold the shards
+        sharding.shard(model, amp_dtype, cfg.activation_checkpointing)
     optimizer, scheduler = optim.build(model, cfg, lambda s: lr_factor(s, cfg), fused=device.type == "cuda")
 
     step, resumed_from = 0, 0
-    ckpt = checkpoint.latest(work_dir)
     if ckpt is not None:
         state = checkpoint.load_state(ckpt)
-        checkpoint.load_weights(model, ckpt)
-        optimizer.load_state_dict(state["optimizer"])
+        if sharded:
+            sharding.load_sharded(model, optimizer, ckpt)
+        else:
+            checkpoint.load_weights(model, ckpt)
+            optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         checkpoint.set_rng_state(state["rng"])
         step = resumed_from = int(state["step"])
         if dist.main:
             log.info("resuming from %s (step %d)", ckpt, step)
-    elif cont is not None:
-        checkpoint.load_weights(model, Path(cont["init_from"]))
-        if dist.main:
-            log.info("continuing from %s", cont["init_from"])
 
-    fwd_model = _wrap_distributed(model, cfg, device, dist) if dist.world > 1 else model
+    fwd_model = _wrap_distributed(model, cfg, device, dist) if dist.world > 1 and not sharded else model
     autocast = (lambda: torch.autocast(device.type, dtype=amp_dtype)) if amp_dtype else nullcontext
     peak = peak_flops(device)
     peak = peak * dist.world if peak else None  # MFU of the whole job: every GPU's peak
@@ -147,7 +153,8 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
     # bf16 log-softmax in fp32, so there the loss is taken on the bf16 logits directly.
     upcast = not (device.type == "cpu" and amp_dtype == torch.bfloat16 and not use_compile)
 
-    causal_lm_loss = kernels.causal_lm_loss(fused, upcast)
+    # Liger's fused cross-entropy reads the whole output matrix, which FSDP splits across the ranks
+    causal_lm_loss = kernels.causal_lm_loss("torch" if sharded else fused, upcast)
 
     def loss_fn(batch: torch.Tensor) -> torch.Tensor:
         return causal_lm_loss(model, fwd_model, batch[:, :-1], batch[:, 1:], autocast, lambda: _sdpa(cfg.attention))
@@ -193,6 +200,8 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
             loss_sum += loss.detach()
         grad_norm = (torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip) if cfg.grad_clip > 0
                      else torch.zeros(()))
+        if hasattr(grad_norm, "full_tensor"):  # FSDP: a DTensor
+            grad_norm = grad_norm.full_tensor()
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
@@ -213,14 +222,17 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
             v = evaluate(model, val_data, cfg, index, autocast, device, to_device)
             record(v, step)
-            if dist.main and cfg.samples and tokenizer_dir is not None:
-                _write_samples(model, tokenizer_dir, val_data, cfg, device, work_dir, step)
+            if dist.main and not sharded and cfg.samples and tokenizer_dir is not None:  # sharded: no rank alone
+                _write_samples(model, tokenizer_dir, val_data, cfg, device, work_dir, step)  # can run the model
             t_last = time.time()  # validation time is not training throughput
         if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
-            if dist.main:
-                checkpoint.save(work_dir, step, model, optimizer, scheduler,
-                                {"windows_consumed": step * windows_per_step, "resumed_from_step": resumed_from},
-                                tokenizer_dir, cfg.keep_checkpoints)
+            extra = {"windows_consumed": step * windows_per_step, "resumed_from_step": resumed_from}
+            if sharded:  # every rank writes its shards
+                checkpoint.save_sharded(work_dir, step, model, optimizer, scheduler, extra, tokenizer_dir,
+                                        cfg.keep_checkpoints, dist.main)
+            elif dist.main:
+                checkpoint.save(work_dir, step, model, optimizer, scheduler, extra, tokenizer_dir,
+                                cfg.keep_checkpoints)
             if dist.world > 1:
                 torch.distributed.barrier()
             t_last = time.time()
@@ -229,7 +241,7 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
 
     summary = {"params": n_params, "flops_per_token": fpt, "steps": step, "resumed_from_step": resumed_from,
                "grad_accum": cfg.grad_accum, "world_size": dist.world, "device": str(device),
-               "compiled": use_compile, "kernels": fused, "train_flops": float(fpt) * cfg.batch_tokens * step}
+               "compiled": use_compile, "kernels": fused, "strategy": cfg.strategy if dist.world > 1 else "single", "train_flops": float(fpt) * cfg.batch_tokens * step}
     trained = [h for h in history if "train_loss" in h]
     val = [h for h in history if "val_loss" in h]
     if trained:
