@@ -134,7 +134,8 @@ def test_two_process_ddp_matches_one_process(tmp_path):
     assert np.allclose([l for _, l in a], [l for _, l in b], rtol=1e-4, atol=1e-5), (a, b)
 
 
-def test_stage_with_two_devices_launches_torchrun_and_publishes_the_model(tmp_path):
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_stage_with_two_devices_launches_torchrun_and_publishes_the_model(tmp_path, strategy):
     import logging
 
     from zerollm.pretrain import stage
@@ -146,8 +147,9 @@ def test_stage_with_two_devices_launches_torchrun_and_publishes_the_model(tmp_pa
                        log_metrics=lambda m, step=None: logged.append((step, m)))
     out = tmp_path / "out"
     out.mkdir()
-    res = stage.run(cfg(max_steps=4, devices=2, device="cpu"), {"tokenizer": data}, out, ctx)
+    res = stage.run(cfg(max_steps=4, devices=2, device="cpu", strategy=strategy), {"tokenizer": data}, out, ctx)
     assert res.metrics["world_size"] == 2 and res.metrics["steps"] == 4
+    assert not (out / "model" / "dcp").exists()  # the released model is the plain HF one, not the shards
     assert (out / "model" / "model.safetensors").is_file() and (out / "loss_curve.png").is_file()
     assert not (out / "model" / "trainer_state.pt").exists()  # optimizer state is not part of the output
     assert [s for s, m in logged if "train_loss" in m] == [1, 2, 3, 4]
