@@ -85,3 +85,18 @@ def test_fsdp_with_muon_is_one_config_line():
                                           r"optimizer adamw"):
         load_config(PipelineConfig, None, ["pretrain.strategy=fsdp", "pretrain.devices=2",
                                            "pretrain.optimizer=muon", "pretrain.batch_tokens=8192"])
+
+
+@pytest.mark.slow
+def test_fsdp_activation_checkpointing_same_curve_plain_names(tmp_path):
+    """Recomputing each layer in the backward pass changes memory, not the numbers; the released model
+    keeps the plain HF names (no checkpoint-wrapper prefix)."""
+    from safetensors import safe_open
+
+    data = token_dir(tmp_path)
+    finish(torchrun(two_process("fsdp", activation_checkpointing=True, max_steps=10), data, tmp_path / "ac"))
+    finish(torchrun(two_process("fsdp", max_steps=10), data, tmp_path / "plain"))
+    assert losses(tmp_path / "ac") == losses(tmp_path / "plain")
+    with safe_open(str(sorted((tmp_path / "ac").glob("ckpt-*"))[-1] / "model.safetensors"), "pt") as f:
+        names = set(f.keys())
+    assert "model.layers.0.mlp.down_proj.weight" in names and not any("checkpoint" in n for n in names)
