@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 
 from zerollm.machine import use_bf16
+from zerollm.mfu import model_flops_per_token, mfu, peak_flops
 from zerollm.pretrain import checkpoint, kernels, optim, sharding
 from zerollm.pretrain.attention import register as register_causal_attention
 from zerollm.pretrain.config import PretrainConfig
 from zerollm.pretrain.data import ReplayMix, TokenWindows, read_continuation, read_index
-from zerollm.mfu import model_flops_per_token, mfu, peak_flops
 from zerollm.pretrain.presets import llama_config
 
 log = logging.getLogger("zerollm.pretrain")
@@ -241,7 +241,8 @@ def train(cfg: PretrainConfig, data_dir: Path, work_dir: Path, on_metrics: Metri
 
     summary = {"params": n_params, "flops_per_token": fpt, "steps": step, "resumed_from_step": resumed_from,
                "grad_accum": cfg.grad_accum, "world_size": dist.world, "device": str(device),
-               "compiled": use_compile, "kernels": fused, "strategy": cfg.strategy if dist.world > 1 else "single", "train_flops": float(fpt) * cfg.batch_tokens * step}
+               "compiled": use_compile, "kernels": fused, "strategy": cfg.strategy if dist.world > 1 else "single",
+               "train_flops": float(fpt) * cfg.batch_tokens * step}
     trained = [h for h in history if "train_loss" in h]
     val = [h for h in history if "val_loss" in h]
     if trained:
