@@ -54,7 +54,9 @@ def test_kill_9_of_the_main_process_a_worker_or_the_group_inside_every_stage(tmp
     landed = []  # (stage, how, inside the stage when killed)
     for stage in STAGES.names:
         for how in ("main", "worker") if stage in WITH_WORKER_KILLS else ("group",):
-            proc = start(w, *ARGS, *SMALL_TASKS, start_new_session=True)
+            # only as far as this stage: a kill that lands just after a fast stage (collect takes 0.2 s
+            # here) must not let the next attempt build every later stage before their turn
+            proc = start(w, *ARGS, *SMALL_TASKS, "--until", stage, start_new_session=True)
             deadline = time.time() + 600
             while not _inside(w, stage, proc.pid) and proc.poll() is None:
                 assert time.time() < deadline, f"{stage} never started"
