@@ -25,8 +25,9 @@ skip = ("/.git", "/models/", "/docs/", "/media/", "/tests/", "/examples/", "/ben
         "/tools/ui/")
 with tarfile.open(src, "r:gz") as a, tarfile.open(dest, "w:gz") as b:
     for m in a.getmembers():
-        inner = m.name.split("/vendor/llama.cpp", 1)[-1] if "/vendor/llama.cpp" in m.name else ""
-        if inner and inner.startswith(skip):
+        rest = m.name.partition("/")[2]  # below the sdist's top folder
+        inner = rest.removeprefix("vendor/llama.cpp") if rest.startswith("vendor/llama.cpp/") else ""
+        if rest.startswith(".git") or inner.startswith(skip):
             continue
         b.addfile(m, a.extractfile(m) if m.isfile() else None)
 PY

@@ -37,22 +37,10 @@ def set_rng_state(state: dict) -> None:
 def save(work_dir: Path, step: int, model, optimizer, scheduler, extra: dict, tokenizer_dir: Path | None,
          keep: int) -> Path:
     """Write ckpt-<step>/ atomically (temp dir + rename) and prune old ones."""
-    final = work_dir / f"{PREFIX}{step:08d}"
-    tmp = work_dir / f".{final.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    if tokenizer_dir is not None:
-        copy_tokenizer(tokenizer_dir, tmp)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                "rng": rng_state(), **extra}, tmp / STATE)
-    (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **extra}, indent=2))
-    with open(tmp / STATE, "rb") as f:
-        os.fsync(f.fileno())
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    for old in sorted(work_dir.glob(f"{PREFIX}*"))[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    final, tmp = _dirs(work_dir, step)
+    _fresh(tmp)
+    _commit(work_dir, final, tmp, model, None, {"optimizer": optimizer.state_dict()}, scheduler, step, extra,
+            tokenizer_dir, keep)
     return final
 
 
@@ -64,28 +52,43 @@ def save_sharded(work_dir: Path, step: int, model, optimizer, scheduler, extra: 
 
     from zerollm.pretrain import sharding
 
-    final = work_dir / f"{PREFIX}{step:08d}"
-    tmp = work_dir / f".{final.name}.tmp"
+    final, tmp = _dirs(work_dir, step)
     if main:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        _fresh(tmp)
     dist.barrier()
     sharding.save_sharded(model, optimizer, tmp)
     full = sharding.full_model_state(model)
     if main:
-        model.save_pretrained(tmp, state_dict=full, safe_serialization=True)
-        if tokenizer_dir is not None:
-            copy_tokenizer(tokenizer_dir, tmp)
-        torch.save({"scheduler": scheduler.state_dict(), "step": step, "rng": rng_state(), **extra}, tmp / STATE)
-        (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **extra}, indent=2))
-        with open(tmp / STATE, "rb") as f:
-            os.fsync(f.fileno())
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-        for old in sorted(work_dir.glob(f"{PREFIX}*"))[:-keep]:
-            shutil.rmtree(old, ignore_errors=True)
+        _commit(work_dir, final, tmp, model, full, {}, scheduler, step, extra, tokenizer_dir, keep)
     dist.barrier()
     return final
+
+
+def _dirs(work_dir: Path, step: int) -> tuple[Path, Path]:
+    final = work_dir / f"{PREFIX}{step:08d}"
+    return final, work_dir / f".{final.name}.tmp"
+
+
+def _fresh(tmp: Path) -> None:
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+
+def _commit(work_dir: Path, final: Path, tmp: Path, model, model_state: dict | None, state: dict, scheduler,
+            step: int, extra: dict, tokenizer_dir: Path | None, keep: int) -> None:
+    """The HF model (`model_state`: its whole state dict, or None for the model's own), tokenizer and
+    trainer state into `tmp`, then renamed to `final`; checkpoints beyond the newest `keep` pruned."""
+    model.save_pretrained(tmp, state_dict=model_state, safe_serialization=True)
+    if tokenizer_dir is not None:
+        copy_tokenizer(tokenizer_dir, tmp)
+    torch.save({**state, "scheduler": scheduler.state_dict(), "step": step, "rng": rng_state(), **extra}, tmp / STATE)
+    (tmp / "trainer_state.json").write_text(json.dumps({"step": step, **extra}, indent=2))
+    with open(tmp / STATE, "rb") as f:
+        os.fsync(f.fileno())
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    for old in sorted(work_dir.glob(f"{PREFIX}*"))[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def copy_tokenizer(tokenizer_dir: Path, dest: Path) -> None:

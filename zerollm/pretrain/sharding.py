@@ -39,9 +39,7 @@ def full_model_state(model) -> dict:
     """The whole model's state dict on rank 0 (CPU), for the HF checkpoint; collective."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
-    # the checkpoint wrapper's prefix is not part of the model's own names
-    return {k.replace("._checkpoint_wrapped_module", ""): v for k, v in state.items()}
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 
 def save_sharded(model, optimizer, ckpt: Path) -> None:
