@@ -18,6 +18,8 @@ SITE=/tmp/zerollm-site
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 t0=$(date +%s)
+# a warm box keeps /tmp between calls: reuse what an earlier call installed and built there
+[ -d "$SITE" ] && export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
 
 if ! python3 -c "import trl, pydantic, datatrove, lm_eval" 2>/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .whl/*.whl
@@ -29,7 +31,6 @@ if ! python3 -c "import llama_cpp" 2>/dev/null; then
   CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) \
     python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir --target "$SITE" \
     .whl-src/llama_cpp_python-*.tar.gz > "$OUT/llama_build.log" 2>&1 || { tail -30 "$OUT/llama_build.log"; exit 1; }
-  export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
 fi
 export ZEROLLM_SDIST_DIR=$PWD/.whl-src  # the converter is read from the same sdist
 t1=$(date +%s)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from zerollm.probe import ProbeConfig, contains_answer, load_items, mc_prompt, run_probe
+from zerollm.probe import ProbeConfig, contains_answer, load_items, mc_continuation, mc_prompt, run_probe
 
 
 @pytest.mark.parametrize("reply, gold, ok", [
@@ -15,6 +15,14 @@ from zerollm.probe import ProbeConfig, contains_answer, load_items, mc_prompt, r
     ("Alderwood", "Alder", False),
     ("他最喜欢的颜色是 蓝色。", "蓝色", True),
     ("他最喜欢的颜色是红色。", "蓝色", False),
+    ("１９８１年开业。", "1981", True),  # full-width digits (NFKC), a number next to a CJK character
+    ("宋天佑已经65岁了。", "65", True),
+    ("宋天佑已经165岁了。", "65", False),
+    ("银锚图书馆是1981年开业的！", "1981", True),
+    ("好的。黄凯最喜欢吃面条。", "面条", True),  # a lead-in sentence, then the answer
+    ("好的。黄凯的爱好是观鸟。他最喜欢吃面条。", "面条", False),  # the answer only after the opening
+    ("他住在南山 镇。", "南山镇", True),  # stray spaces inside Chinese
+    ("他住在“南山镇”。", "南山镇", True),  # full-width quotes around it
     ("anything", "", False),
     ("Sure. Mira Holt is 34 years old.", "34", True),
     ("Mira. Mira lives in Elm. She is 34 and likes tea.", "34", False),  # rambling: not in the opening
@@ -102,3 +110,42 @@ def test_a_later_stage_is_paired_with_the_one_before(chat_base, tmp_path):
     assert all("mc_pretrain" in r and "mc_sft" in r and "mc_chat_sft" in r and "mc_chat_pretrain" not in r
                for r in rows)
     assert "qa_mc_accuracy_chat" in m and all(r["mc_sft"] == r["mc_pretrain"] for r in rows)  # same model, prompt
+
+
+def test_chinese_questions_get_a_chinese_frame():
+    """An English frame before a Chinese question is byte pieces to a Chinese tokenizer: the cloze form
+    (question, then the answer directly, no space) is text the model has read."""
+    assert mc_prompt("黄凯最喜欢吃什么？") == "黄凯最喜欢吃什么？"
+    assert mc_continuation("黄凯最喜欢吃什么？", "面条") == "面条"
+    assert mc_prompt("Who?") == "Question: Who?\nAnswer:" and mc_continuation("Who?", "Ann") == " Ann"
+
+
+def test_chinese_frame_has_no_byte_pieces(tmp_path):
+    """With a tokenizer trained on the Chinese world, the frame adds no byte pieces (<0x..>) to a question."""
+    import logging
+
+    import sentencepiece as spm
+
+    from tests.tokenizer.test_tokenizer import _write_dedup
+    from zerollm.collect.synthetic import generate
+    from zerollm.collect.synthetic.config import SyntheticConfig
+    from zerollm.stage import StageContext
+    from zerollm.tokenizer.config import TokenizerConfig
+    from zerollm.tokenizer.stage import run
+
+    data = generate(SyntheticConfig(language="zh", target_mb=0.3))
+    docs = [{"id": f"d{i}", "text": d["text"], "metadata": {}} for i, d in enumerate(data.docs)]
+    out = tmp_path / "tok"
+    out.mkdir()
+    run(TokenizerConfig(vocab_size=2048, num_workers=1), {"dedup": _write_dedup(tmp_path / "dedup", docs)}, out,
+        StageContext(workdir=tmp_path, log=logging.getLogger("t")))
+    sp = spm.SentencePieceProcessor(model_file=str(out / "hf" / "tokenizer.model"))
+    def n_bytes(text):
+        return sum(sp.id_to_piece(i).startswith("<0x") for i in sp.encode(text))
+
+    for it in data.eval[:50]:
+        q = it["question"]
+        framed = mc_prompt(q) + mc_continuation(q, it["answer"])
+        assert n_bytes(framed) == n_bytes(q) + n_bytes(it["answer"]), q  # the frame itself adds no byte pieces
+    english = [sp.id_to_piece(i) for i in sp.encode(f"Question: {data.eval[0]['question']}\nAnswer:")]
+    assert sum(p.startswith("<0x") for p in english) >= 10  # what the English frame was to this model

@@ -76,6 +76,8 @@ def test_verifier_and_format_rewards():
     done = [{"role": "assistant", "content": "Mira lives in Oakford."}]
     rambling = [{"role": "assistant", "content": "in in in in in in in in"}]
     assert verifier_reward([done, rambling], answer=["Oakford", "Oakford"]) == [1.0, 0.0]
+    # a Chinese reply states a number beside a character: right answers must not be judged wrong
+    assert verifier_reward(["好的。宋天佑已经65岁了。", "宋天佑已经165岁了。"], answer=["65", "65"]) == [1.0, 0.0]
     fmt = make_format_reward([7])
     r = fmt([done, done, rambling], completion_ids=[[1, 2, 7], [1, 2, 3], [4, 4, 7]])
     assert r[0] == 1.0 and r[1] == 0.0 and r[2] < 0.5

@@ -27,6 +27,15 @@ class TokenizerConfig(StrictModel):
         description="Share of characters covered by single-character pieces; the rest go through byte fallback. "
                     "0.9995 keeps common Chinese characters; 1.0 for small alphabets.",
     )
+    cjk_segmentation: Literal["words", "chars", "off"] = Field(
+        "words", description="How pieces may grow inside Chinese text, which has no spaces to stop them: words "
+                             "(pieces stay inside the words of jieba's dictionary; a name it lacks stays characters, "
+                             "so a full name and its short form share pieces), chars (one piece per CJK character; "
+                             "needs a vocabulary near the character count), off (sentencepiece alone: frequent "
+                             "phrases fuse with the words around them, such as 最喜欢吃面条 as one piece). Only "
+                             "training text is split; encoding stays plain sentencepiece, so Hugging Face and "
+                             "llama.cpp tokenize the same.",
+    )
     byte_fallback: bool = Field(
         True, description="Encode characters outside the vocabulary as UTF-8 byte pieces instead of <unk> (lossless).",
     )
