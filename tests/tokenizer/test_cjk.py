@@ -94,3 +94,38 @@ def test_without_segmentation_phrases_fuse_with_their_values(zh_world):
 def test_segmentation_is_a_config_choice():
     with pytest.raises(ValueError, match="cjk_segmentation"):
         TokenizerConfig(cjk_segmentation="jieba")
+
+
+def test_chat_role_words_are_one_piece_in_hf_and_sentencepiece(tmp_path, monkeypatch):
+    """A Chinese corpus never spells user/assistant: as pieces of their own a chat row's frame is 3 tokens,
+    and Hugging Face cuts them out of the text exactly as sentencepiece does."""
+    import json
+
+    import sentencepiece as spm
+    from transformers import AutoTokenizer
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = generate(SyntheticConfig(language="zh", seed=0, target_mb=0.3))
+    docs = [{"id": f"zh-{i:05d}", "text": d["text"], "metadata": {}} for i, d in enumerate(data.docs)]
+    dedup = _write_dedup(tmp_path / "dedup", docs)
+    sizes = {}
+    for on in (False, True):
+        out = tmp_path / f"roles-{on}"
+        out.mkdir()
+        result = run(TokenizerConfig(vocab_size=2048, chat_role_pieces=on, num_workers=1), {"dedup": dedup}, out,
+                     StageContext(workdir=tmp_path, log=logging.getLogger("t")))
+        tok = AutoTokenizer.from_pretrained(out / "hf")
+        chat = tok.apply_chat_template(data.sft[0]["messages"], tokenize=False)
+        sizes[on] = len(tok.encode(chat, add_special_tokens=False))
+        if on:
+            assert result.metrics["hf_sp_agreement"] == 1.0
+            sp = spm.SentencePieceProcessor(model_file=str(out / "hf" / "tokenizer.model"))
+            bare = chat.replace("<|im_start|>", "").replace("<|im_end|>", "")  # sentencepiece reads those as text
+            for text in (bare, "a user and an assistant; users, superuser, system32", "用户user说"):
+                assert tok.encode(text, add_special_tokens=False) == sp.encode(text), text
+            pieces = tok.convert_ids_to_tokens(tok.encode(chat, add_special_tokens=False))
+            assert "user" in pieces and "assistant" in pieces
+            added = json.loads((out / "hf" / "tokenizer_config.json").read_text())["added_tokens_decoder"]
+            roles = {a["content"]: a["special"] for a in added.values() if a["content"] in ("user", "assistant")}
+            assert roles == {"user": False, "assistant": False}  # llama.cpp's converter: user-defined
+    assert sizes[True] <= sizes[False] - 10

@@ -36,6 +36,11 @@ class TokenizerConfig(StrictModel):
                              "training text is split; encoding stays plain sentencepiece, so Hugging Face and "
                              "llama.cpp tokenize the same.",
     )
+    chat_role_pieces: bool = Field(
+        False, description="Make the chat template's role words (system, user, assistant) one piece each, matched "
+                           "wherever they stand. A corpus that never spells them (Chinese) otherwise leaves them as "
+                           "byte pieces: 21 of a Chinese chat row's 44 tokens were the template's.",
+    )
     byte_fallback: bool = Field(
         True, description="Encode characters outside the vocabulary as UTF-8 byte pieces instead of <unk> (lossless).",
     )

@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from zerollm.tokenizer.train import BOS, CHAT_TOKENS, EOS, PAD, SPECIAL_TOKENS, UNK, UNK_ID
+from zerollm.tokenizer.train import BOS, CHAT_TOKENS, EOS, PAD, ROLE_WORDS, SPECIAL_TOKENS, UNK, UNK_ID
 
 # ChatML. The assistant's content and its closing <|im_end|> sit inside {% generation %} so that
 # `return_assistant_tokens_mask` (TRL's assistant_only_loss) trains the model to end its turn.
@@ -32,11 +32,13 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_backend(model_file: Path, model_type: str = "bpe"):
+def build_backend(model_file: Path, model_type: str = "bpe", role_pieces: bool = False):
     """A `tokenizers.Tokenizer` that reproduces sentencepiece's ids for the model in `model_file`.
 
-    `model_type` is the sentencepiece algorithm it was trained with (reading it from the model
-    itself would need protobuf, which is not a dependency).
+    `model_type` is the sentencepiece algorithm it was trained with and `role_pieces` whether the role
+    words were user-defined symbols (reading either from the model itself would need protobuf, which
+    is not a dependency). sentencepiece cuts user-defined symbols out of the text before anything
+    else; added tokens do the same here.
     """
     import sentencepiece as spm
     from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
@@ -55,6 +57,8 @@ def build_backend(model_file: Path, model_type: str = "bpe"):
     tok.normalizer = normalizers.Replace(" ", "▁")  # identity rule + escaped whitespace, no dummy prefix
     tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()])
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
+    if role_pieces:
+        tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ROLE_WORDS])
     return tok
 
 
@@ -81,12 +85,16 @@ def bpe_merges(sp) -> list[tuple[str, str]]:
     return [(left, right) for *_, left, right in ranked]
 
 
-def tokenizer_config() -> dict:
+def tokenizer_config(role_ids: dict[str, int] | None = None) -> dict:
     """tokenizer_config.json written by hand in keys every transformers version reads.
 
     (transformers 5's save_pretrained writes `TokenizersBackend` and a list-valued
-    `extra_special_tokens`, which 4.x cannot load.)
+    `extra_special_tokens`, which 4.x cannot load.) `role_ids`: the role words' ids when they are
+    pieces of their own; llama.cpp's converter reads them here and marks them user-defined, so its
+    tokenizer cuts them out of the text first, as sentencepiece and Hugging Face do.
     """
+    added = {str(i): {"content": t, "special": True} for i, t in enumerate(SPECIAL_TOKENS)}
+    added.update({str(i): {"content": t, "special": False} for t, i in (role_ids or {}).items()})
     return {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": BOS,
@@ -103,19 +111,21 @@ def tokenizer_config() -> dict:
         "model_input_names": ["input_ids", "attention_mask"],  # 4.x would add token_type_ids, which Llama rejects
         "chat_template": CHAT_TEMPLATE,
         "added_tokens_decoder": {
-            str(i): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
-                     "single_word": False, "special": True}
-            for i, t in enumerate(SPECIAL_TOKENS)
+            i: {"content": a["content"], "lstrip": False, "normalized": False, "rstrip": False,
+                "single_word": False, "special": a["special"]}
+            for i, a in added.items()
         },
     }
 
 
-def export_hf(model_file: Path, hf_dir: Path, model_type: str = "bpe") -> Path:
+def export_hf(model_file: Path, hf_dir: Path, model_type: str = "bpe", role_pieces: bool = False) -> Path:
     """Write `hf_dir` (tokenizer.json, tokenizer_config.json, tokenizer.model) for AutoTokenizer."""
     hf_dir.mkdir(parents=True, exist_ok=True)
-    build_backend(model_file, model_type).save(str(hf_dir / "tokenizer.json"))
+    backend = build_backend(model_file, model_type, role_pieces)
+    backend.save(str(hf_dir / "tokenizer.json"))
+    role_ids = {t: backend.token_to_id(t) for t in ROLE_WORDS} if role_pieces else None
     (hf_dir / "tokenizer_config.json").write_text(
-        json.dumps(tokenizer_config(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(tokenizer_config(role_ids), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if Path(model_file).resolve() != (hf_dir / "tokenizer.model").resolve():
         shutil.copyfile(model_file, hf_dir / "tokenizer.model")
     return hf_dir

@@ -81,7 +81,7 @@ def run(cfg: TokenizerConfig, inputs: dict[str, Path], out_dir: Path, ctx: Stage
                       for chunk in training_chunks(d["text"], cfg.max_sentence_length))
         model_file.write_bytes(train_sentencepiece(train_text, cfg))
         train_seconds = time.perf_counter() - t0
-        export_hf(model_file, hf_dir, cfg.model_type)
+        export_hf(model_file, hf_dir, cfg.model_type, cfg.chat_role_pieces)
         earlier: dict[str, dict] = {}
     else:  # the parent's vocabulary and split; its encoded shards are copied, only new text is encoded
         parent_index = parent.index()

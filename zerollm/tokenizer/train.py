@@ -17,6 +17,7 @@ UNK, BOS, EOS, PAD = "<unk>", "<s>", "</s>", "<|pad|>"
 UNK_ID, BOS_ID, EOS_ID, PAD_ID = 0, 1, 2, 3
 CHAT_TOKENS = ("<|im_start|>", "<|im_end|>")  # control symbols: ids 4 and 5, never produced from plain text
 SPECIAL_TOKENS = (UNK, BOS, EOS, PAD) + CHAT_TOKENS
+ROLE_WORDS = ("system", "user", "assistant")  # ChatML's roles, written as plain text after <|im_start|>
 
 # Marks word boundaries in training text only: sentencepiece learns no piece across it and drops it
 # (`pretokenization_delimiter`); a character no text is expected to hold (U+241F, SYMBOL FOR UNIT SEPARATOR).
@@ -127,6 +128,7 @@ def train_sentencepiece(sentences: Iterable[str], cfg: TokenizerConfig) -> bytes
             unk_id=UNK_ID, bos_id=BOS_ID, eos_id=EOS_ID, pad_id=PAD_ID,
             unk_piece=UNK, bos_piece=BOS, eos_piece=EOS, pad_piece=PAD,
             control_symbols=list(CHAT_TOKENS),
+            user_defined_symbols=list(ROLE_WORDS) if cfg.chat_role_pieces else [],
             hard_vocab_limit=True,
             minloglevel=2,  # sentencepiece logs every byte piece at INFO
         )
