@@ -1,7 +1,8 @@
 """The offline task suite, as lm-eval task configs over files this stage writes.
 
 - `qa_mc`: multiple-choice fact recall by log-likelihood after "Question: …\\nAnswer:" (a base
-  model scores too; the same prompt as the stages' probe);
+  model scores too; the stages' probe frame, `zerollm.probe.mc_prompt`, so a Chinese question is
+  followed directly by its candidates);
 - `qa_gen`: the question in the model's chat template, a greedy answer, exact match = the gold
   answer in the reply's opening (the probe's rule, `zerollm.probe.contains_answer`);
 - `heldout_ppl`: perplexity and bits per byte (`loglikelihood_rolling`) on validation documents.
@@ -16,10 +17,9 @@ from pathlib import Path
 
 from zerollm.heldout import val_texts
 from zerollm.io.shards import read_jsonl, write_jsonl
-from zerollm.probe import END_OF_TURN, contains_answer, mc_prompt
+from zerollm.probe import END_OF_TURN, contains_answer, mc_continuation, mc_prompt
 
 PREFIX = "zerollm_"
-_Q = "\x00QUESTION\x00"
 
 
 def qa_gen_results(doc: dict, results: list[str]) -> dict[str, float]:
@@ -37,6 +37,16 @@ def chat_prompt(tok, question: str) -> str:
                                    add_generation_prompt=True)
 
 
+def mc_rows(items: list[dict]) -> list[dict]:
+    """qa_mc's rows. The probe's frame depends on the question's script, so each row carries its own
+    context and continuations (lm-eval joins them with no delimiter) instead of one task template."""
+    return [{"id": it["id"], "question": it["question"], "choices": it["choices"],
+             "context": mc_prompt(it["question"]),
+             "continuations": [mc_continuation(it["question"], c) for c in it["choices"]],
+             "gold": it["choices"].index(it["answer"])}
+            for it in items if len(it.get("choices") or []) >= 2 and it["answer"] in it["choices"]]
+
+
 def _task(name: str, data: Path, **kw) -> dict:
     return {"task": PREFIX + name, "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data)}},
             "test_split": "test", "metadata": {"version": 1}, **kw}
@@ -47,9 +57,7 @@ def build(collect_dir: Path, tokenizer_dir: Path, tok, data_dir: Path, max_items
     """(lm-eval task configs, the items of each task by short name)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     items = held_out_items(collect_dir, max_items)
-    mc = [{"id": it["id"], "question": it["question"], "choices": it["choices"],
-           "gold": it["choices"].index(it["answer"])}
-          for it in items if len(it.get("choices") or []) >= 2 and it["answer"] in it["choices"]]
+    mc = mc_rows(items)
     gen = [{"id": it["id"], "question": it["question"], "prompt": chat_prompt(tok, it["question"]),
             "answer": it["answer"]} for it in items]
     texts = [{"id": f"val-{i}", "text": t} for i, t in enumerate(val_texts(tokenizer_dir, tok, ppl_docs))]
@@ -58,8 +66,8 @@ def build(collect_dir: Path, tokenizer_dir: Path, tok, data_dir: Path, max_items
         write_jsonl(data_dir / "qa_mc.jsonl", mc)
         configs.append(_task(
             "qa_mc", data_dir / "qa_mc.jsonl", output_type="multiple_choice",
-            doc_to_text=mc_prompt("{{question}}"), doc_to_choice="{{choices}}", doc_to_target="{{gold}}",
-            target_delimiter=" ", metric_list=[{"metric": "acc", "aggregation": "mean", "higher_is_better": True}]))
+            doc_to_text="{{context}}", doc_to_choice="{{continuations}}", doc_to_target="{{gold}}",
+            target_delimiter="", metric_list=[{"metric": "acc", "aggregation": "mean", "higher_is_better": True}]))
         by_task["qa_mc"] = mc
     if gen:
         write_jsonl(data_dir / "qa_gen.jsonl", gen)
