@@ -55,7 +55,14 @@ def load_items(collect_dir: Path, limit: int) -> list[dict]:
     return held + seen
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_CHARS = "\u3400-\u9fff"
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+# a word edge for a non-Chinese answer: no word character there, except that a CJK character ends a word
+_EDGE = f"[^\\W{_CJK_CHARS}]"
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
 
 
 def mc_prompt(question: str) -> str:
@@ -63,13 +70,13 @@ def mc_prompt(question: str) -> str:
     the question's own script. An English frame is byte pieces to a tokenizer trained on Chinese alone,
     which the model never read: on the Chinese recipe it scored 0.32 against 0.78 for the question
     followed directly by its answer, the cloze form (docs/benchmarks.md, issue 26)."""
-    return question if _CJK.search(question) else f"Question: {question}\nAnswer:"
+    return question if has_cjk(question) else f"Question: {question}\nAnswer:"
 
 
 def mc_continuation(question: str, choice: str) -> str:
     """A candidate as the answer's first word: after a space in spaced scripts (sentencepiece's
     word-initial piece), directly after the question in Chinese, which has no spaces."""
-    return choice if _CJK.search(question) else " " + choice
+    return choice if has_cjk(question) else " " + choice
 
 
 def normalise(text: str) -> str:
@@ -96,10 +103,10 @@ def contains_answer(reply: str, gold: str) -> bool:
     r, g = normalise(first_sentences(reply)), normalise(gold)
     if not g:
         return False
-    if _CJK.search(g):
+    if has_cjk(g):
         return g.replace(" ", "") in r.replace(" ", "")
-    # a CJK character ends a word too: "65岁" holds 65 ("134" still does not hold 34)
-    return re.search(rf"(?<![^\W\u3400-\u9fff]){re.escape(g)}(?![^\W\u3400-\u9fff])", r) is not None
+    # "65岁" holds 65; "134" still does not hold 34
+    return re.search(rf"(?<!{_EDGE}){re.escape(g)}(?!{_EDGE})", r) is not None
 
 
 def _device(model):

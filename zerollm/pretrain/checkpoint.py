@@ -58,9 +58,8 @@ def save_sharded(work_dir: Path, step: int, model, optimizer, scheduler, extra: 
     dist.barrier()
     sharding.save_sharded(model, optimizer, tmp)
     full = sharding.full_model_state(model)
-    if main:
+    if main:  # the caller's barrier follows: no rank goes on before the rename
         _commit(work_dir, final, tmp, model, full, {}, scheduler, step, extra, tokenizer_dir, keep)
-    dist.barrier()
     return final
 
 

@@ -7,9 +7,7 @@ facts the probe never asks about.
 
 from __future__ import annotations
 
-import re
-
-from zerollm.probe import contains_answer, normalise
+from zerollm.probe import contains_answer, has_cjk, normalise
 
 
 def _text(completion) -> str:
@@ -27,7 +25,7 @@ def verifier_reward(completions, answer, **kwargs) -> list[float]:
 def repeated_fraction(text: str, n: int = 3) -> float:
     """Share of word (CJK: character) n-grams that already occurred earlier in the text."""
     norm = normalise(text)
-    units = list(norm.replace(" ", "")) if re.search(r"[\u3400-\u9fff]", norm) else norm.split()
+    units = list(norm.replace(" ", "")) if has_cjk(norm) else norm.split()
     grams = [tuple(units[i:i + n]) for i in range(len(units) - n + 1)]
     if not grams:
         return 0.0

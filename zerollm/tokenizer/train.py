@@ -6,6 +6,7 @@ identically: identity normalization, no dummy prefix, whitespace kept as is, byt
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -84,6 +85,7 @@ def segment_cjk(text: str, mode: str) -> str:
     return _HAN_RUN.sub(lambda m: WORD_BREAK + WORD_BREAK.join(split(m.group())) + WORD_BREAK, text)
 
 
+@functools.cache
 def _jieba():
     import logging
 
